@@ -33,8 +33,8 @@ def section_write(name: str, title: str, body: str) -> None:
     REPORT.parent.mkdir(exist_ok=True)
     text = REPORT.read_text() if REPORT.exists() else HEADER
     stamp = f"_{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}_"
-    block = f"<!-- bench:{name} -->\n## {title}\n\n{stamp}\n\n{body.strip()}\n<!-- /bench:{name} -->"
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n## {title}\n\n{stamp}\n\n{body.strip()}\n{end}"
     if start in text and end in text:
         before, rest = text.split(start, 1)
         after = rest.split(end, 1)[1]

@@ -1,0 +1,53 @@
+# `make run` and `make test` do everything on a fresh clone: .venv, install, migrate.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+PYTEST_ARGS ?=
+
+.PHONY: run test test-integration worker beat lint format migrate install install-dev clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(BIN)/daphne -b $(HOST) -p $(PORT) diymod.asgi:application
+
+worker: migrate
+	$(BIN)/celery -A diymod worker --loglevel=info
+
+beat: migrate
+	$(BIN)/celery -A diymod beat --loglevel=info --schedule var/celerybeat-schedule
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The integration-marked tests only, e.g. against PostgreSQL and Redis (.ci/run sets them).
+test-integration: install-dev
+	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy diymod filters feed imaging chat
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .

@@ -1,0 +1,13 @@
+"""The Celery app. Settings come from Django's (CELERY_*); tasks live in each app's tasks.py."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diymod.settings")
+
+app = Celery("diymod")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

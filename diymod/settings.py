@@ -1,0 +1,292 @@
+"""The one settings file. Everything comes from the environment (and an optional `.env`).
+
+With nothing set this is the embedded default of DESIGN.md: SQLite under var/, in-memory channel
+layer, eager Celery, local-memory cache, the embedded analyzer. `DATABASE_URL` and `REDIS_URL`
+scale it out. A bad value stops start-up with the variable's name (see diymod/env.py).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+from diymod.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+# The real environment wins over `.env` (override=False), so CI and tests stay in control.
+load_dotenv(BASE_DIR / ".env", override=False)
+
+# --- core -----------------------------------------------------------------------------------
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if env_bool("DIYMOD_PRODUCTION", False):
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DIYMOD_PRODUCTION=1")
+    # A development key: the embedded default runs on one machine with no sessions worth stealing.
+    SECRET_KEY = "diymod-insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "filters",
+    "feed",
+    "imaging",
+    "chat",
+]
+
+MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "diymod.urls"
+ASGI_APPLICATION = "diymod.asgi.application"
+AUTH_USER_MODEL = "filters.User"
+# `/filters` and `/filters/` both work through the URL patterns themselves (CONTRACT section 2).
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database ---------------------------------------------------------------------------------
+
+DATABASE_URL = env_url("DATABASE_URL", {"postgres", "postgresql", "sqlite"})
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+else:
+    VAR_DIR.mkdir(exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "db.sqlite3",
+            # Concurrent writers (web + eager jobs on threads) wait instead of failing at once.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- redis: cache, channel layer, Celery ------------------------------------------------------
+
+REDIS_URL = env_url("REDIS_URL", {"redis", "rediss", "unix"})
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "diymod",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "diymod", "capacity": 1000},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "filters-expire-hourly": {"task": "filters.tasks.filters_expire", "schedule": 3600.0},
+}
+
+# --- identity, origins ------------------------------------------------------------------------
+
+DIYMOD_AUTH = env_choice("DIYMOD_AUTH", "client-id", {"client-id", "token"})
+DIYMOD_PUBLIC_URL = env_url("DIYMOD_PUBLIC_URL", {"http", "https"}).rstrip("/")
+
+# Page origins that call us (CONTRACT section 1): the sites, their subdomains, the extension.
+DIYMOD_ORIGIN_PATTERNS = [
+    r"^https://([a-z0-9-]+\.)*reddit\.com$",
+    r"^https://([a-z0-9-]+\.)*x\.com$",
+    r"^https://([a-z0-9-]+\.)*twitter\.com$",
+    r"^chrome-extension://[a-z0-9]+$",
+    r"^moz-extension://[0-9a-f-]+$",
+]
+DIYMOD_CORS_ORIGINS = env_list(
+    "DIYMOD_CORS_ORIGINS",
+    [
+        "http://localhost:3000",
+        "http://127.0.0.1:3000",
+        "http://localhost:8000",
+        "http://127.0.0.1:8000",
+    ],
+)
+CORS_ALLOWED_ORIGINS = DIYMOD_CORS_ORIGINS
+CORS_ALLOWED_ORIGIN_REGEXES = DIYMOD_ORIGIN_PATTERNS
+CORS_ALLOW_PRIVATE_NETWORK = True  # Chrome's Private Network Access preflight.
+CSRF_TRUSTED_ORIGINS = [o for o in DIYMOD_CORS_ORIGINS if o.startswith("http")]
+
+# --- REST API ---------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["filters.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "diymod.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_RATES": {
+        "chat": env_str("DIYMOD_RATE_CHAT", "30/min"),
+        "feed_model": env_str("DIYMOD_RATE_FEED_MODEL", "120/min"),
+        "register": env_str("DIYMOD_RATE_REGISTER", "20/hour"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DIY-MOD server API",
+    "DESCRIPTION": "Personal content moderation for Reddit and X feeds (see CONTRACT.md).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from the installed sidecar package: /docs works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- feed, models -----------------------------------------------------------------------------
+
+DIYMOD_FEED_MAX_BYTES = env_int("DIYMOD_FEED_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
+# Django's own cap sits above ours so that our check answers 413 with a clear message first.
+DATA_UPLOAD_MAX_MEMORY_SIZE = DIYMOD_FEED_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+DIYMOD_FEED_DEADLINE_SECONDS = env_float("DIYMOD_FEED_DEADLINE_SECONDS", 8.0, minimum=0.1)
+DIYMOD_ANALYZER = env_choice("DIYMOD_ANALYZER", "auto", {"auto", "embedded", "openai"})
+DIYMOD_ONNX_THREADS = env_int("DIYMOD_ONNX_THREADS", 1, minimum=1)
+DIYMOD_FEED_CACHE_SECONDS = env_int("DIYMOD_FEED_CACHE_SECONDS", 7 * 24 * 3600, minimum=1)
+
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_url("OPENAI_BASE_URL", {"http", "https"})
+DIYMOD_OPENAI_MODEL = env_str("DIYMOD_OPENAI_MODEL", "gpt-5-mini")
+DIYMOD_OPENAI_VISION_MODEL = env_str("DIYMOD_OPENAI_VISION_MODEL", DIYMOD_OPENAI_MODEL)
+DIYMOD_OPENAI_IMAGE_MODEL = env_str("DIYMOD_OPENAI_IMAGE_MODEL", "gpt-image-1")
+DIYMOD_OPENAI_TIMEOUT_SECONDS = env_float("DIYMOD_OPENAI_TIMEOUT_SECONDS", 6.0, minimum=0.1)
+DIYMOD_OPENAI_MAX_RETRIES = env_int("DIYMOD_OPENAI_MAX_RETRIES", 1, minimum=0)
+if DIYMOD_ANALYZER == "openai" and not OPENAI_API_KEY:
+    raise ImproperlyConfigured("DIYMOD_ANALYZER=openai needs OPENAI_API_KEY")
+
+# --- images -----------------------------------------------------------------------------------
+
+DIYMOD_IMAGE_ALLOWED_HOSTS = env_list(
+    "DIYMOD_IMAGE_ALLOWED_HOSTS",
+    [
+        "i.redd.it",
+        "preview.redd.it",
+        "external-preview.redd.it",
+        "a.thumbs.redditmedia.com",
+        "b.thumbs.redditmedia.com",
+        "styles.redditmedia.com",
+        "pbs.twimg.com",
+        "video.twimg.com",
+    ],
+)
+DIYMOD_IMAGE_ALLOW_PRIVATE = env_bool("DIYMOD_IMAGE_ALLOW_PRIVATE", False)
+DIYMOD_IMAGE_MAX_BYTES = env_int("DIYMOD_IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+DIYMOD_IMAGE_FETCH_TIMEOUT_SECONDS = env_float(
+    "DIYMOD_IMAGE_FETCH_TIMEOUT_SECONDS", 5.0, minimum=0.1
+)
+DIYMOD_IMAGE_MAX_PIXELS = env_int("DIYMOD_IMAGE_MAX_PIXELS", 40_000_000, minimum=1)
+DIYMOD_IMAGE_EDITOR = env_choice("DIYMOD_IMAGE_EDITOR", "local", {"local", "openai"})
+
+# --- chat ---------------------------------------------------------------------------------------
+
+DIYMOD_CHAT_TTL_SECONDS = env_int("DIYMOD_CHAT_TTL_SECONDS", 1800, minimum=1)
+
+# --- static, media, i18n ----------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves static files from the app's finders too, so no collectstatic step is needed.
+WHITENOISE_USE_FINDERS = True
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("DIYMOD_MEDIA_ROOT", str(VAR_DIR / "media")))
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- production hardening (`manage.py check --deploy` is clean with DIYMOD_PRODUCTION=1) -------
+
+if env_bool("DIYMOD_PRODUCTION", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_REDIRECT_EXEMPT = [r"^ping/?$", r"^healthz/?$"]
+
+# --- logging ----------------------------------------------------------------------------------
+
+LOG_LEVEL = env_choice("DIYMOD_LOG_LEVEL", "info", {"debug", "info", "warning", "error"}).upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")

@@ -1,0 +1,69 @@
+"""Bearer tokens for DRF, and the one way views learn who is acting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from diymod.errors import ApplicationError
+from filters.models import User
+from filters.selectors import token_user_get
+from filters.services import user_resolve
+
+
+def bearer_token_parse(header: str) -> str | None:
+    """The token of an `Authorization: Bearer <t>` header; None for empty or other schemes.
+
+    Today's extension sends `Authorization: ""` (CONTRACT section 1): that means no token.
+    """
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[User, str] | None:
+        raw = bearer_token_parse(request.META.get("HTTP_AUTHORIZATION", ""))
+        if raw is None:
+            return None
+        user = token_user_get(raw_token=raw)
+        if user is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token")
+        return user, raw
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="diymod"'
+
+
+def request_user_resolve(request: Request, claimed_user_id: Any) -> User:
+    """The acting user of an API call: the token's, or the claimed `user_id` in client-id mode."""
+    token_user = request.user if isinstance(request.user, User) else None
+    return user_resolve(token_user=token_user, claimed_user_id=user_id_clean(claimed_user_id))
+
+
+def user_id_clean(value: Any) -> str | None:
+    """The extension's `user_id`: a string up to 255 characters (numeric ids are taken as text)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ApplicationError("user_id: must be a string.")
+    value = value.strip()
+    if len(value) > 255:
+        raise ApplicationError("user_id: must be at most 255 characters.")
+    return value or None
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the Bearer token in the OpenAPI schema."""
+
+    target_class = "filters.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer"}
