@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-pytest_plugins: list[str] = []
+pytest_plugins = ["tests.support.openai_fixtures"]
 
 REDIS_TEST_URL = os.environ.get("DIYMOD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
