@@ -41,7 +41,8 @@ test: install-dev
 
 # The integration-marked tests only, e.g. against PostgreSQL and Redis (.ci/run sets them).
 test-integration: install-dev
-	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS); status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "no integration tests collected"; exit 0; fi; exit $$status
 
 lint: install-dev
 	$(BIN)/ruff check .

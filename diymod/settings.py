@@ -208,7 +208,8 @@ SPECTACULAR_SETTINGS = {
 
 DIYMOD_FEED_MAX_BYTES = env_int("DIYMOD_FEED_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
 # Django's own cap sits above ours so that our check answers 413 with a clear message first.
-DATA_UPLOAD_MAX_MEMORY_SIZE = DIYMOD_FEED_MAX_BYTES + 1024 * 1024
+# A feed inside a JSON string can double in size through escaping.
+DATA_UPLOAD_MAX_MEMORY_SIZE = DIYMOD_FEED_MAX_BYTES * 2 + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 DIYMOD_FEED_DEADLINE_SECONDS = env_float("DIYMOD_FEED_DEADLINE_SECONDS", 8.0, minimum=0.1)
 DIYMOD_ANALYZER = env_choice("DIYMOD_ANALYZER", "auto", {"auto", "embedded", "openai"})

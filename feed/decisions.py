@@ -1,0 +1,99 @@
+"""The decision cache: (post text hash, filters fingerprint, analyzer version) → matches.
+
+Scrolling past the same post again costs no model call (DESIGN.md). Entries name filters by
+their text and content type rather than id, so users with the same filter share decisions.
+A cache outage is tolerated: every lookup is then a miss, and the failure is logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from feed.analyzers.base import FilterSpec, Match, PostInput
+
+logger = logging.getLogger(__name__)
+
+
+def filter_key(spec: FilterSpec) -> str:
+    return f"{spec.content_type}\x1f{spec.text.strip().lower()}"
+
+
+def filters_fingerprint(filters: list[FilterSpec]) -> str:
+    joined = "\x1e".join(sorted({filter_key(spec) for spec in filters}))
+    return hashlib.sha256(joined.encode()).hexdigest()[:24]
+
+
+def post_hash(post: PostInput) -> str:
+    parts = [post.text, *post.image_alts, *post.image_urls]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:32]
+
+
+def decision_cache_key(post: PostInput, fingerprint: str, version: str) -> str:
+    return f"feed:decision:{version}:{fingerprint}:{post_hash(post)}"
+
+
+def match_encode(match: Match, specs_by_id: dict[int, FilterSpec]) -> dict[str, Any]:
+    return {
+        "filter": filter_key(specs_by_id[match.filter_id]),
+        "confidence": round(match.confidence, 4),
+        "passages": list(match.passages),
+        "on_text": match.on_text,
+        "on_image": match.on_image,
+    }
+
+
+def match_decode(data: dict[str, Any], ids_by_key: dict[str, int]) -> Match | None:
+    filter_id = ids_by_key.get(data["filter"])
+    if filter_id is None:
+        return None
+    return Match(
+        filter_id=filter_id,
+        confidence=float(data["confidence"]),
+        passages=tuple(data["passages"]),
+        on_text=bool(data["on_text"]),
+        on_image=bool(data["on_image"]),
+    )
+
+
+def decisions_get(
+    posts: list[PostInput], filters: list[FilterSpec], version: str
+) -> dict[str, list[Match]]:
+    """Cached matches for the posts found in the cache (posts with no entry are absent)."""
+    fingerprint = filters_fingerprint(filters)
+    keys = {decision_cache_key(post, fingerprint, version): post.id for post in posts}
+    try:
+        found = cache.get_many(list(keys))
+    except Exception as error:
+        logger.warning("decision cache unavailable, analysing everything: %s", error)
+        return {}
+    ids_by_key = {filter_key(spec): spec.id for spec in filters}
+    decisions: dict[str, list[Match]] = {}
+    for key, entries in found.items():
+        matches = [match_decode(entry, ids_by_key) for entry in entries]
+        decisions[keys[key]] = [match for match in matches if match is not None]
+    return decisions
+
+
+def decisions_set(
+    posts: list[PostInput],
+    matches: dict[str, list[Match]],
+    filters: list[FilterSpec],
+    version: str,
+) -> None:
+    fingerprint = filters_fingerprint(filters)
+    specs_by_id = {spec.id: spec for spec in filters}
+    entries = {
+        decision_cache_key(post, fingerprint, version): [
+            match_encode(match, specs_by_id) for match in matches.get(post.id, [])
+        ]
+        for post in posts
+    }
+    try:
+        cache.set_many(entries, timeout=settings.DIYMOD_FEED_CACHE_SECONDS)
+    except Exception as error:
+        logger.warning("decision cache unavailable, not storing: %s", error)

@@ -1,0 +1,121 @@
+"""Text interventions: the markers of CONTRACT section 4, built as safe HTML.
+
+The extension inserts a text node holding a start marker as HTML, so everything we put between
+markers is the post's visible text HTML-escaped here; the platform adapter then encodes the
+result for its document (HTML text node or X `full_text`) on top.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+BLUR = ("__BLUR_START__", "__BLUR_END__")
+OVERLAY = ("__OVERLAY_START__", "__OVERLAY_END__")
+REWRITE = ("__REWRITE_START__", "__REWRITE_END__")
+START_MARKERS = (BLUR[0], OVERLAY[0], REWRITE[0])
+DEFAULT_WARNING = "You asked not to see some of this. Click to show it."
+REWRITE_NOTE = "[Part of this post was hidden by your DIY-MOD filters]"
+# The warning is the text before the first `|`: no `|`, newline, quote or angle bracket.
+WARNING_FORBIDDEN = re.compile(r'[|"<>\r\n]+')
+
+
+class Kind:
+    BLUR = "blur"
+    OVERLAY = "overlay"
+    REWRITE = "rewrite"
+
+
+def intervention_for(intensity: int) -> str:
+    """CONTRACT section 4: 1–2 blur, 3 overlay with a warning, 4–5 rewrite."""
+    if intensity <= 2:
+        return Kind.BLUR
+    if intensity == 3:
+        return Kind.OVERLAY
+    return Kind.REWRITE
+
+
+def text_escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def warning_clean(warning: str) -> str:
+    cleaned = " ".join(WARNING_FORBIDDEN.sub(" ", warning).split())
+    return cleaned[:160] or DEFAULT_WARNING
+
+
+def markers_present(text: str) -> bool:
+    return any(marker in text for marker in START_MARKERS)
+
+
+def markers_defang(text: str) -> str:
+    """A post that spells out a marker itself must not get its text inserted as HTML.
+
+    A zero-width space inside each marker keeps it readable yet unrecognised by the client.
+    """
+    for marker in (*BLUR, *OVERLAY, *REWRITE):
+        text = text.replace(marker, marker[:2] + "\u200b" + marker[2:])
+    return text
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    replacement: str | None = None  # None: keep the passage (blur); text: rewrite it
+
+
+def passage_spans(text: str, passages: Iterable[str]) -> list[Span]:
+    """Every occurrence of each passage in `text`, earliest first, overlaps merged."""
+    found: list[tuple[int, int]] = []
+    for passage in {p for p in passages if p and p.strip()}:
+        start = text.find(passage)
+        while start != -1:
+            found.append((start, start + len(passage)))
+            start = text.find(passage, start + len(passage))
+    merged: list[list[int]] = []
+    for start, end in sorted(found):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [Span(start, end) for start, end in merged]
+
+
+def spans_mark(text: str, spans: list[Span], markers: tuple[str, str]) -> str:
+    """`text` escaped, with each span wrapped in `markers` (its replacement if it has one)."""
+    out, cursor = [], 0
+    for span in spans:
+        inner = text[span.start : span.end] if span.replacement is None else span.replacement
+        out += [text_escape(text[cursor : span.start]), markers[0], text_escape(inner), markers[1]]
+        cursor = span.end
+    out.append(text_escape(text[cursor:]))
+    return "".join(out)
+
+
+def blur_mark(text: str, passages: Iterable[str]) -> str | None:
+    spans = passage_spans(text, passages)
+    return spans_mark(text, spans, BLUR) if spans else None
+
+
+def overlay_mark(text: str, warning: str = DEFAULT_WARNING) -> str:
+    return f"{OVERLAY[0]}{warning_clean(warning)}|{text_escape(text)}{OVERLAY[1]}"
+
+
+def rewrite_mark(text: str, replacements: dict[str, str]) -> str | None:
+    spans = [
+        Span(span.start, span.end, replacements.get(text[span.start : span.end]) or REWRITE_NOTE)
+        for span in passage_spans(text, replacements)
+    ]
+    return spans_mark(text, spans, REWRITE) if spans else None
+
+
+def badge_mark(text: str) -> str:
+    """The whole text unchanged under a "Modified by DIY-MOD" badge.
+
+    Used when only a post's image matched: the client only processes images inside a subtree
+    that also holds a text marker (CONTRACT section 5).
+    """
+    return f"{REWRITE[0]}{text_escape(text)}{REWRITE[1]}"
