@@ -143,6 +143,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "filters-expire-hourly": {"task": "filters.tasks.filters_expire", "schedule": 3600.0},
+    "imaging-requeue-stuck": {"task": "imaging.tasks.image_jobs_requeue_stuck", "schedule": 60.0},
 }
 
 # --- identity, origins ------------------------------------------------------------------------
@@ -248,6 +249,8 @@ DIYMOD_IMAGE_FETCH_TIMEOUT_SECONDS = env_float(
 )
 DIYMOD_IMAGE_MAX_PIXELS = env_int("DIYMOD_IMAGE_MAX_PIXELS", 40_000_000, minimum=1)
 DIYMOD_IMAGE_EDITOR = env_choice("DIYMOD_IMAGE_EDITOR", "local", {"local", "openai"})
+# Queued or running longer than this = stuck (a killed worker's job): beat re-queues it.
+DIYMOD_IMAGE_STUCK_SECONDS = env_int("DIYMOD_IMAGE_STUCK_SECONDS", 120, minimum=1)
 
 # --- chat ---------------------------------------------------------------------------------------
 
