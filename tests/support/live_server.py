@@ -120,7 +120,8 @@ def wait_until_serving(url: str, process: Process, timeout: float = 30.0) -> Non
             pass
         time.sleep(0.1)
     process.stop()
-    raise RuntimeError(f"server did not answer {url} within {timeout}s:\n{process.output()[-3000:]}")
+    tail = process.output()[-3000:]
+    raise RuntimeError(f"server did not answer {url} within {timeout}s:\n{tail}")
 
 
 def live_server_start(
