@@ -1,7 +1,13 @@
-"""WebSocket routes (CONTRACT section 6); the consumer is added by the realtime work."""
+"""WebSocket routes (CONTRACT section 6): `/ws/<user_id>` with or without a trailing slash."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, re_path
 
-websocket_urlpatterns: list[URLPattern] = []
+from feed.consumers import UserSocketConsumer
+
+# `.+?`, not `[^/]+`: the path arrives URL-decoded and a user id may itself contain `/`
+# (the consumer reads the exact id from the raw path when the server provides it).
+websocket_urlpatterns: list[URLPattern] = [
+    re_path(r"^ws/(?P<user_id>.+?)/?$", UserSocketConsumer.as_asgi()),
+]

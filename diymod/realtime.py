@@ -1,0 +1,155 @@
+"""Pushes to a user's browsers: the one module that knows group names and event shapes.
+
+Every socket of a user joins the group `user_group_name(user.pk)`; anything (a Celery task, a
+service, a management command) reaches all of them, on every server process, with
+`send_to_user(user.pk, ImageProcessed(...))`. Nothing else touches the channel layer (STYLE.md).
+
+The channel-layer message is `{"type": "realtime.event", "frame": <the JSON object the browser
+gets>}`; the consumer's `realtime_event` handler writes the frame to its socket unchanged, so
+every socket of the user receives the same bytes, timestamp included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+# The consumer method that receives pushes is named after this type (dots become underscores).
+EVENT_MESSAGE_TYPE = "realtime.event"
+# A push never holds a Celery task hostage: an unreachable Redis costs at most this long.
+SEND_TIMEOUT_SECONDS = 2.0
+
+# Tasks scheduled by `send_to_user` when called on an event loop's own thread; kept here because
+# asyncio only holds weak references to running tasks.
+_pending_sends: set[asyncio.Task[bool]] = set()
+
+
+def user_group_name(user_pk: int) -> str:
+    """The channel-layer group of one user, from our primary key, never the client's string.
+
+    (The client's `user_id` may hold any character; group names may not.)
+    """
+    return f"diymod.user.{int(user_pk)}"
+
+
+def timestamp_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def wire_message(message_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A server → client message: payload fields both at the top level and under `data`.
+
+    CONTRACT section 6: client B reads `message.data.*`, client A and the seed read top-level.
+    """
+    return {**payload, "type": message_type, "data": dict(payload)}
+
+
+@dataclass(frozen=True)
+class ImageProcessed:
+    """A deferred image is ready (CONTRACT section 6, `image_processed`)."""
+
+    message_type: ClassVar[str] = "image_processed"
+
+    image_url: str  # exactly the string the client sent or the server emitted: clients key on it
+    processed_value: str  # the absolute URL of the result
+    filters: list[str]
+    base64_url: str | None = None  # a `data:` URL, only for small results
+
+    def payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "image_url": self.image_url,
+            "processed_value": self.processed_value,
+            # Older clients read `result`, and read it as a URL string, not an object.
+            "result": self.processed_value,
+            "filters": list(self.filters),
+        }
+        if self.base64_url is not None:
+            payload["base64_url"] = self.base64_url
+        return payload
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A free-text message for the user's sockets (operators test delivery with it)."""
+
+    message_type: ClassVar[str] = "notice"
+
+    message: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"message": self.message}
+
+
+RealtimeEvent = ImageProcessed | Notice
+
+
+def event_frame(event: RealtimeEvent, *, timestamp: str | None = None) -> dict[str, Any]:
+    """The JSON object a browser receives for `event`."""
+    payload = {**event.payload(), "timestamp": timestamp or timestamp_now()}
+    return wire_message(event.message_type, payload)
+
+
+def event_layer_message(event: RealtimeEvent) -> dict[str, Any]:
+    """What goes on the channel layer for `event` (the frame is built once, at send time)."""
+    return {"type": EVENT_MESSAGE_TYPE, "frame": event_frame(event)}
+
+
+async def asend_to_user(user_pk: int, event: RealtimeEvent) -> bool:
+    """Push `event` to every socket of the user; False (and a log line) when the layer failed.
+
+    A failed push is never raised: the caller (often a Celery task that has already done the
+    real work) carries on, and clients can still poll /get_img_result.
+    """
+    group = user_group_name(user_pk)
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            logger.error("realtime: no channel layer configured; push to %s dropped", group)
+            return False
+        message = event_layer_message(event)
+        await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT_SECONDS)
+    except Exception:
+        logger.warning("realtime: %s push to %s failed", event.message_type, group, exc_info=True)
+        return False
+    return True
+
+
+def send_to_user(user_pk: int, event: RealtimeEvent) -> bool:
+    """`asend_to_user` for sync code: Celery tasks, services, management commands.
+
+    Works from a plain thread, from a worker thread of a running event loop (`sync_to_async`:
+    async_to_sync then runs the send on that loop), and even from sync code called directly on
+    an event loop's own thread, where blocking is impossible: there the push is scheduled on
+    that loop and True means "scheduled" (a failure is still logged).
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None:
+        try:
+            return async_to_sync(asend_to_user)(user_pk, event)
+        except Exception:  # asgiref itself failing (e.g. interpreter shutdown): still not fatal
+            logger.warning("realtime: push to user %s failed", user_pk, exc_info=True)
+            return False
+    task = loop.create_task(asend_to_user(user_pk, event))
+    _pending_sends.add(task)
+    task.add_done_callback(_pending_sends.discard)
+    return True
+
+
+async def user_socket_join(*, user_pk: int, channel_name: str) -> None:
+    """Subscribe one socket (its channel name) to the user's pushes."""
+    await get_channel_layer().group_add(user_group_name(user_pk), channel_name)
+
+
+async def user_socket_leave(*, user_pk: int, channel_name: str) -> None:
+    await get_channel_layer().group_discard(user_group_name(user_pk), channel_name)
