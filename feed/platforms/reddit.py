@@ -1,0 +1,257 @@
+"""Reddit (shreddit HTML) adapter: CONTRACT.md sections 3, 4 and 5.
+
+Posts are found with the offset-keeping scanner in `html_tags`, and edits are spliced into the
+original string: everything outside an edited span comes back byte for byte, and Reddit's own
+paging elements (`faceplate-partial`, `more-posts-cursor`) are never touched.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+
+from feed.platforms.base import FeedParseError, MediaEdit, MediaRef, ParsedFeed, Post, TextField
+from feed.platforms.html_tags import (
+    Element,
+    Tag,
+    attribute_spans,
+    attribute_value_escape,
+    html_elements_find,
+    html_text_visible,
+    text_escape,
+)
+
+POST_TAGS = {"shreddit-post": "post", "shreddit-ad-post": "ad", "shreddit-comment": "comment"}
+_CONTEXT_TAGS = frozenset({"gallery-carousel", "shreddit-player"})
+_TEXT_SLOTS = frozenset({"title", "text-body", "comment"})
+_BODY_WRAPPER = "shreddit-post-text-body"  # holds the a/div[slot=text-body] that has the text
+_BACKGROUND_CLASS = "post-background-image-filter"  # a blurred copy behind the real image
+PROCESSED_CLASS = "diy-mod-processed"
+
+
+@dataclass
+class _Owner:
+    """One post, ad or comment element and what it holds."""
+
+    element: Element
+    slots: dict[str, list[Element]] = field(default_factory=dict)  # slot value -> elements
+    images: list[tuple[Element, str]] = field(default_factory=list)  # (img, media kind)
+
+
+class RedditFeed(ParsedFeed):
+    def __init__(self, source: str, owners: list[_Owner]) -> None:
+        self.source = source
+        self.posts: list[Post] = []
+        self._text_spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self._images: dict[tuple[str, str], list[Element]] = {}
+        seen: set[str] = set()
+        for number, owner in enumerate(owners):
+            post = self._post_build(owner, number)
+            if post.id not in seen:  # the same post twice: one Post, both copies get the edits
+                seen.add(post.id)
+                self.posts.append(post)
+
+    def _post_build(self, owner: _Owner, number: int) -> Post:
+        attributes, kind = owner.element.attributes, POST_TAGS[owner.element.name]
+        post_id = _owner_id(attributes, kind) or f"{owner.element.name}-{number}"
+        fields = []
+        for key, element in _text_elements(owner, kind):
+            text = html_text_visible(self.source, *element.inner)
+            self._text_spans.setdefault((post_id, key), []).append(element.inner)
+            if text:
+                fields.append(TextField(key, text))
+        media = []
+        for index, (image, media_kind) in enumerate(owner.images):
+            key = f"media-{index}"
+            self._images.setdefault((post_id, key), []).append(image)
+            alt = image.attributes.get("alt", "")
+            media.append(MediaRef(key, image_url(image), alt, media_kind))
+        return Post(post_id, "reddit", kind, fields, media, _owner_meta(attributes, kind))
+
+    def render(
+        self,
+        text_edits: dict[tuple[str, str], str],
+        media_edits: dict[tuple[str, str], MediaEdit],
+    ) -> str:
+        splices: list[tuple[int, int, str]] = []
+        for key, safe_html in text_edits.items():
+            for start, end in self._text_spans.get(key, ()):
+                splices.append((start, end, text_escape(safe_html)))
+        for key, edit in media_edits.items():
+            for image in self._images.get(key, ()):
+                splices.append(
+                    (image.tag.start, image.tag.end, _img_tag_edit(self.source, image.tag, edit))
+                )
+        return splices_apply(self.source, splices)
+
+
+def reddit_feed_parse(body: str) -> RedditFeed:
+    """Every post, ad and comment of a shreddit page or partial. Raises FeedParseError for a
+    body that is not HTML (empty, or JSON such as Reddit's `.json` API)."""
+    if not isinstance(body, str) or not body.strip():
+        raise FeedParseError("the Reddit feed body is empty")
+    if body.lstrip()[:1] in ("{", "["):
+        raise FeedParseError("the Reddit feed body is JSON, not shreddit HTML")
+    elements = html_elements_find(body, _is_wanted)
+    return RedditFeed(body, _owners_collect(elements))
+
+
+def _is_wanted(source: str, tag: Tag) -> bool:
+    name = tag.name
+    if name in POST_TAGS or name in _CONTEXT_TAGS or name == "img":
+        return True
+    return source.find("slot", tag.name_end, tag.end) >= 0  # cheap; filtered exactly later
+
+
+def _owners_collect(elements: list[Element]) -> list[_Owner]:
+    """Assign each slot element and media image to its nearest enclosing post or comment."""
+    owners: dict[int, _Owner] = {}
+    for index, element in enumerate(elements):
+        if element.name in POST_TAGS and not element.in_template:
+            owners[index] = _Owner(element)
+    for element in elements:
+        if element.in_template:
+            continue
+        owner_index, contexts = _ancestry(elements, element)
+        owner = owners.get(owner_index)
+        if owner is None:
+            continue
+        slot = element.attributes.get("slot", "")
+        if slot in _TEXT_SLOTS and element.name != "img":
+            owner.slots.setdefault(slot, []).append(element)
+        if element.name == "img":
+            _image_add(owner, element, _media_kind(element, contexts))
+    return list(owners.values())
+
+
+def _image_add(owner: _Owner, image: Element, media_kind: str) -> None:
+    url = image_url(image)
+    if media_kind and url and all(image_url(known) != url for known, _kind in owner.images):
+        owner.images.append((image, media_kind))
+
+
+def image_url(image: Element) -> str:
+    """Where the image loads from; later gallery slides keep it in `data-lazy-src`."""
+    return image.attributes.get("src") or image.attributes.get("data-lazy-src", "")
+
+
+def _ancestry(elements: list[Element], element: Element) -> tuple[int, frozenset[str]]:
+    """The index of the nearest post/comment ancestor and the media contexts on the way."""
+    contexts: set[str] = set()
+    parent = element.parent
+    while parent >= 0:
+        ancestor = elements[parent]
+        if ancestor.name in POST_TAGS:
+            return parent, frozenset(contexts)
+        if ancestor.name in _CONTEXT_TAGS:
+            contexts.add(ancestor.name)
+        parent = ancestor.parent
+    return -1, frozenset(contexts)
+
+
+def _media_kind(image: Element, contexts: frozenset[str]) -> str:
+    classes = image.attributes.get("class", "").split()
+    if "i18n-post-media-img" in classes:
+        return "image"
+    if "gallery-carousel" in contexts and _BACKGROUND_CLASS not in classes:
+        return "gallery"
+    if "shreddit-player" in contexts and (
+        image.attributes.get("slot") == "poster" or "preview-image" in classes
+    ):
+        return "poster"
+    return ""
+
+
+def _text_elements(owner: _Owner, kind: str) -> list[tuple[str, Element]]:
+    """(field key, element whose whole content is the field) for the owner's text."""
+    if kind == "comment":
+        bodies = owner.slots.get("comment", [])
+        return [("body", bodies[0])] if bodies else []
+    chosen = []
+    titles = owner.slots.get("title", [])
+    if titles:
+        chosen.append(("title", titles[0]))
+    bodies = owner.slots.get("text-body", [])
+    # The wrapper custom element holds the a/div that carries the text: prefer the inner one.
+    inner_bodies = [body for body in bodies if body.name != _BODY_WRAPPER]
+    if inner_bodies or bodies:
+        chosen.append(("body", (inner_bodies or bodies)[0]))
+    return chosen
+
+
+def _owner_id(attributes: dict[str, str], kind: str) -> str:
+    if kind == "comment":
+        return attributes.get("thingid", "")
+    return attributes.get("id") or attributes.get("post-id", "")
+
+
+def _owner_meta(attributes: dict[str, str], kind: str) -> dict[str, object]:
+    names = {"author": "author", "permalink": "permalink"}
+    if kind == "comment":
+        names |= {"postid": "post_id", "depth": "depth"}
+    else:
+        names |= {"subreddit-prefixed-name": "subreddit", "post-type": "post_type"}
+    meta: dict[str, object] = {
+        key: attributes[name] for name, key in names.items() if name in attributes
+    }
+    if kind == "ad":
+        meta["promoted"] = True
+    return meta
+
+
+def _img_tag_edit(source: str, tag: Tag, edit: MediaEdit) -> str:
+    """The `<img>` start tag with the contract's image attributes (CONTRACT.md section 5).
+
+    `src` stays as it is: clients wait on it. `srcset` is emptied so the browser cannot pick
+    an original rendition; a gallery slide's `data-lazy-srcset` too, or the carousel would copy
+    it back into `srcset` when the slide is shown.
+    """
+    config = json.dumps(edit.config, ensure_ascii=False, separators=(",", ":"))
+    custom = json.dumps({**edit.config, "intervention": edit.config.get("type")},
+                        ensure_ascii=False, separators=(",", ":"))  # fmt: skip
+    replacements = {"diy-mod-image": config, "diy-mod-custom": custom, "srcset": ""}
+    spans = attribute_spans(source, tag)
+    names = {name for name, *_rest in spans}
+    classes = next((source[value[0] : value[1]] if value else "" for name, _s, _e, value in spans
+                    if name == "class"), None)  # fmt: skip
+    replacements["class"] = _class_with_processed(classes)
+    if "data-lazy-srcset" in names:
+        replacements["data-lazy-srcset"] = ""
+    pieces, position, done = [], tag.start, set()
+    for name, start, end, _value in spans:
+        if name in replacements and name not in done:
+            pieces.append(source[position:start])
+            pieces.append(f'{name}="{attribute_value_escape(replacements[name])}"')
+            position, _ = end, done.add(name)
+    closing = tag.end - 1
+    if source[tag.end - 2] == "/" and not (spans and spans[-1][2] > tag.end - 2):
+        closing = tag.end - 2  # `/>`, unless the slash belongs to an unquoted value
+    pieces.append(source[position:closing].rstrip(" "))
+    pieces.extend(f' {name}="{attribute_value_escape(value)}"'
+                  for name, value in replacements.items() if name not in done)  # fmt: skip
+    pieces.append(source[closing : tag.end])
+    return "".join(pieces)
+
+
+def _class_with_processed(raw_classes: str | None) -> str:
+    classes = html.unescape(raw_classes or "")
+    if PROCESSED_CLASS in classes.split():
+        return classes
+    return f"{classes} {PROCESSED_CLASS}".strip()
+
+
+def splices_apply(source: str, splices: list[tuple[int, int, str]]) -> str:
+    """`source` with each (start, end, text) span replaced; a splice overlapping an earlier
+    one is dropped (an image inside a replaced body is gone anyway). No splice: `source`."""
+    if not splices:
+        return source
+    pieces, position = [], 0
+    for start, end, text in sorted(splices, key=lambda splice: (splice[0], -splice[1])):
+        if start < position:
+            continue
+        pieces.append(source[position:start])
+        pieces.append(text)
+        position = end
+    pieces.append(source[position:])
+    return "".join(pieces)
