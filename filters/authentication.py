@@ -9,6 +9,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from diymod.errors import ApplicationError
+from diymod.observability import user_pk_bind
 from filters.models import User
 from filters.selectors import token_user_get
 from filters.services import user_resolve
@@ -42,7 +43,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 def request_user_resolve(request: Request, claimed_user_id: Any) -> User:
     """The acting user of an API call: the token's, or the claimed `user_id` in client-id mode."""
     token_user = request.user if isinstance(request.user, User) else None
-    return user_resolve(token_user=token_user, claimed_user_id=user_id_clean(claimed_user_id))
+    user = user_resolve(token_user=token_user, claimed_user_id=user_id_clean(claimed_user_id))
+    user_pk_bind(user.pk)
+    return user
 
 
 def user_id_clean(value: Any) -> str | None:
