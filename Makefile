@@ -6,7 +6,12 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test test-integration worker beat lint format migrate install install-dev clean-venv
+WEB ?= 2
+WORKERS ?= 2
+UP_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/diymod
+UP_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run up test test-integration worker beat lint format migrate install install-dev
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -29,6 +34,16 @@ migrate: install
 
 run: migrate
 	$(BIN)/daphne -b $(HOST) -p $(PORT) diymod.asgi:application
+
+# Scaled out: WEB daphne processes on consecutive ports from PORT, WORKERS Celery workers, one
+# beat, against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaulting to local ones).
+up: install
+	@# The default local database is created when missing; a given DATABASE_URL must exist.
+	@[ -n "$$DATABASE_URL" ] || createdb -h 127.0.0.1 -U postgres diymod 2>/dev/null || true
+	DATABASE_URL=$${DATABASE_URL:-$(UP_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(UP_REDIS_URL)} \
+	  $(BIN)/python manage.py migrate --noinput
+	DATABASE_URL=$${DATABASE_URL:-$(UP_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(UP_REDIS_URL)} \
+	  $(BIN)/honcho start -f Procfile -p $(PORT) -c web=$(WEB),worker=$(WORKERS),beat=1
 
 worker: migrate
 	$(BIN)/celery -A diymod worker --loglevel=info
