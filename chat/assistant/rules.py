@@ -1,0 +1,439 @@
+"""Rule-based understanding of one chat message: what the user asks for (create, remove or
+change a filter, list them, finish...) and the filter settings the words imply.
+
+Deterministic: the same message always gives the same Understanding. The phrasings themselves
+live in vocabulary.py; this module only applies them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from chat.assistant import vocabulary as words
+
+INTENT_CREATE = "create"
+INTENT_REMOVE = "remove"
+INTENT_CHANGE = "change"
+INTENT_LIST = "list"
+INTENT_DONE = "done"
+INTENT_ADD_ANOTHER = "add_another"
+INTENT_TRY_AGAIN = "try_again"
+INTENT_GREETING = "greeting"
+INTENT_SOMETHING_ELSE = "something_else"
+INTENT_YES = "yes"
+INTENT_NO = "no"
+INTENT_SETTINGS = "settings"  # only settings ("for a week", "just blur"), no topic
+INTENT_UNKNOWN = "unknown"
+INTENT_EMPTY = "empty"
+
+MAX_TOPIC_WORDS = 8  # a filter text is a few words; longer means we did not find the topic
+MAX_BARE_TOPIC_WORDS = 5  # without a request verb, only a short noun phrase counts as a topic
+
+
+@dataclass(frozen=True)
+class Settings:
+    intensity: int | None = None
+    intensity_shift: int = 0  # "stronger" +1, "weaker" -1
+    duration: str | None = None
+    duration_unclear: bool = False
+    duration_note: str = ""  # said when the asked duration was rounded to one we offer
+    content_type: str | None = None
+
+    def any(self) -> bool:
+        return bool(
+            self.intensity
+            or self.intensity_shift
+            or self.duration
+            or self.duration_unclear
+            or self.content_type
+        )
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: str
+    topic: str = ""
+    settings: Settings = field(default_factory=Settings)
+    spoiler: bool = False
+    spoiler_subject: str = ""
+    has_request_verb: bool = False
+    everything: bool = False  # "remove all my filters"
+    too_long: bool = False  # a request whose topic is a whole sentence
+
+
+def message_normalize(message: str) -> str:
+    text = message.replace("\u2019", "'").replace("\u2018", "'")
+    text = text.replace("\u201c", '"').replace("\u201d", '"')
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def command_key(text: str) -> str:
+    """Lower-case words only, so "I'm done!" and "im done" compare equal."""
+    key = text.lower().replace("'", "")
+    key = re.sub(r"[^a-z0-9]+", " ", key).strip()
+    return re.sub(r"\s+(?:please|thanks|thank you|thx)$", "", key)
+
+
+def message_understand(message: str) -> Understanding:
+    text = message_normalize(message)
+    if not text:
+        return Understanding(INTENT_EMPTY)
+    command = command_intent(command_key(text))
+    if command:
+        return Understanding(command)
+    settings, rest = settings_extract(text)
+    for understand in (removal_understand, change_understand, creation_understand):
+        understanding = understand(rest, settings)
+        if understanding is not None:
+            return understanding
+    return Understanding(INTENT_UNKNOWN, settings=settings)
+
+
+def command_intent(key: str) -> str:
+    commands = (
+        (words.LIST_COMMANDS, INTENT_LIST),
+        (words.DONE_COMMANDS, INTENT_DONE),
+        (words.ADD_ANOTHER_COMMANDS, INTENT_ADD_ANOTHER),
+        (words.TRY_AGAIN_COMMANDS, INTENT_TRY_AGAIN),
+        (words.GREETING_COMMANDS, INTENT_GREETING),
+        (words.SOMETHING_ELSE_COMMANDS, INTENT_SOMETHING_ELSE),
+        (words.YES_WORDS, INTENT_YES),
+        (words.NO_WORDS, INTENT_NO),
+    )
+    for phrases, intent in commands:
+        if key in phrases:
+            return intent
+    if re.match(r"^(?:yes|yeah|yep|ok|okay|sure)\b", key) and not _has_substance(key):
+        return INTENT_YES
+    if re.search(r"\b(?:show|list|see|view|what are|which are)\b.*\bfilters\b", key):
+        return INTENT_LIST
+    return ""
+
+
+def _has_substance(key: str) -> bool:
+    """True when a "yes ..." message carries more than assent ("yes, for a week")."""
+    rest = re.sub(r"^(?:yes|yeah|yep|ok|okay|sure)\s*", "", key)
+    rest = re.sub(
+        r"\b(?:please|remove it|change it|do it|go ahead|that|thats right|thanks)\b", "", rest
+    )
+    return bool(rest.strip())
+
+
+# ---- settings -------------------------------------------------------------------------------
+
+
+def settings_extract(text: str) -> tuple[Settings, str]:
+    """The settings the message states, and the message without the words that stated them."""
+    intensity, text = intensity_find(text)
+    shift, text = _first_match(words.INTENSITY_SHIFT_PATTERNS, text)
+    duration, unclear, note, text = duration_find(text)
+    content_type, text = _first_match(words.CONTENT_TYPE_PATTERNS, text)
+    settings = Settings(
+        intensity=intensity,
+        intensity_shift=int(shift or 0),
+        duration=duration,
+        duration_unclear=unclear,
+        duration_note=note,
+        content_type=str(content_type) if content_type else None,
+    )
+    return settings, text
+
+
+def intensity_find(text: str) -> tuple[int | None, str]:
+    for pattern, value in words.INTENSITY_PATTERNS:
+        found = pattern.search(text)
+        if found:
+            number = int(found.group(1)) if value == "number" else int(str(value))
+            rest = _cut(text, found)
+            softly = words.SOFTLY.search(rest)
+            if number == 2 and softly:  # "blur blood lightly"
+                return 1, _cut(rest, softly)
+            return number, rest
+    return None, text
+
+
+def duration_find(text: str) -> tuple[str | None, bool, str, str]:
+    """(duration, unclear, note, rest): a count like "3 days" rounds up to a choice we have."""
+    for pattern, value in words.DURATION_PATTERNS:
+        found = pattern.search(text)
+        if not found:
+            continue
+        rest = _cut(text, found)
+        if value == "unclear":
+            return None, True, "", rest
+        if value != "count":
+            return str(value), False, "", rest
+        duration, note = duration_from_count(found.group("count"), found.group("unit"))
+        return duration, False, note, rest
+    return None, False, "", text
+
+
+def duration_from_count(count: str, unit: str) -> tuple[str, str]:
+    number = int(count) if count.isdigit() else words.NUMBER_WORDS.get(count.lower(), 1)
+    days = number * words.UNIT_DAYS[unit.lower()]
+    asked = f"{count} {unit}{'' if number == 1 else 's'}"
+    if days <= 1:
+        return "day", "" if days == 1 or number == 24 else _rounded_note(asked, "a day")
+    if days <= 7:
+        return "week", "" if days == 7 else _rounded_note(asked, "a week")
+    if days <= 31:
+        return "month", "" if days in (28, 30, 31) else _rounded_note(asked, "a month")
+    return "month", (
+        f"The longest a temporary filter lasts is a month, so I set it to a month instead of "
+        f"{asked}; choose permanent if you want it for longer."
+    )
+
+
+def _rounded_note(asked: str, chosen: str) -> str:
+    return (
+        f"Filters last a day, a week, a month or until you remove them, so I picked {chosen} "
+        f"for {asked}."
+    )
+
+
+def _first_match(
+    patterns: list[tuple[re.Pattern[str], object]], text: str
+) -> tuple[object | None, str]:
+    for pattern, value in patterns:
+        found = pattern.search(text)
+        if found:
+            return value, _cut(text, found)
+    return None, text
+
+
+def _cut(text: str, found: re.Match[str]) -> str:
+    return re.sub(r"\s+", " ", f"{text[: found.start()]} {text[found.end() :]}").strip()
+
+
+# ---- requests about existing filters ---------------------------------------------------------
+
+
+def removal_understand(text: str, settings: Settings) -> Understanding | None:
+    for pattern, _ in words.REMOVE_PATTERNS:
+        found = pattern.search(text)
+        if found:
+            topic, everything = _request_target(_cut(text, found))
+            return Understanding(
+                INTENT_REMOVE, topic=topic, settings=settings, everything=everything
+            )
+    return None
+
+
+def change_understand(text: str, settings: Settings) -> Understanding | None:
+    if words.CREATE_FILTER_LEAD.search(text):
+        return None
+    for pattern, _ in words.CHANGE_PATTERNS:
+        found = pattern.search(text)
+        if found:
+            topic, _everything = _request_target(_cut(text, found))
+            return Understanding(INTENT_CHANGE, topic=topic, settings=settings)
+    if settings.intensity_shift and re.search(r"\bmake\b", text, re.IGNORECASE):
+        topic, _everything = _request_target(re.sub(r"\bmake\b", " ", text, flags=re.I))
+        return Understanding(INTENT_CHANGE, topic=topic, settings=settings)
+    return None
+
+
+def _request_target(text: str) -> tuple[str, bool]:
+    """The filter a remove/change request names ("my spiders filter" -> "spiders")."""
+    everything = bool(re.search(r"\b(?:all|every|everything)\b", text, re.IGNORECASE))
+    text = re.sub(r"\b(?:all|every|everything|of)\b", " ", text, flags=re.IGNORECASE)
+    text = words.REQUEST_LEFTOVERS.sub(" ", text)
+    cleaned = topic_clean(text)
+    topic = cleaned.topic
+    return topic, everything and not topic
+
+
+# ---- new filters ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CleanTopic:
+    topic: str
+    spoiler: bool = False
+    spoiler_subject: str = ""
+    image_hint: bool = False  # "spider pics": the user spoke of images
+
+
+def creation_understand(text: str, settings: Settings) -> Understanding | None:
+    text = words.POLITE_OPENING.sub("", text)
+    has_verb, lead_intensity, lead_duration, text = request_lead_find(text)
+    if (
+        not has_verb
+        and settings.any()
+        and not _edges_strip(words.SETTINGS_LEFTOVERS.sub("", text))
+    ):
+        return Understanding(INTENT_SETTINGS, settings=settings)
+    cleaned = topic_clean(text)
+    settings = _settings_with_lead(settings, lead_intensity, lead_duration, cleaned)
+    if cleaned.spoiler:
+        return _spoiler_understanding(cleaned, settings)
+    topic = cleaned.topic
+    if topic.lower() in words.VAGUE_TOPICS:
+        if has_verb:
+            return Understanding(INTENT_CREATE, settings=settings, has_request_verb=True)
+        return Understanding(INTENT_SETTINGS, settings=settings) if settings.any() else None
+    if has_verb and len(topic.split()) > MAX_TOPIC_WORDS:
+        return Understanding(INTENT_UNKNOWN, settings=settings, too_long=True)
+    if not topic_plausible(topic, has_verb=has_verb):
+        return None
+    return Understanding(INTENT_CREATE, topic=topic, settings=settings, has_request_verb=has_verb)
+
+
+def _spoiler_understanding(cleaned: CleanTopic, settings: Settings) -> Understanding:
+    if settings.intensity is None:
+        # A spoiler is best hidden under a card the user can open once caught up (section 4).
+        settings = _replace_settings(settings, intensity=3)
+    return Understanding(
+        INTENT_CREATE,
+        topic=cleaned.topic,
+        settings=settings,
+        spoiler=True,
+        spoiler_subject=cleaned.spoiler_subject,
+        has_request_verb=True,
+    )
+
+
+def _settings_with_lead(
+    settings: Settings, lead_intensity: int | None, lead_duration: str | None, cleaned: CleanTopic
+) -> Settings:
+    changes: dict[str, object] = {}
+    if settings.intensity is None and lead_intensity is not None:
+        # "no spoilers" asks for a card to open later, "block spoilers" for their removal.
+        spoiler_default = 5 if lead_intensity == 5 else 3
+        changes["intensity"] = spoiler_default if cleaned.spoiler else lead_intensity
+    if settings.duration is None and lead_duration and not settings.duration_unclear:
+        changes["duration"] = lead_duration
+    if settings.content_type is None and cleaned.image_hint:
+        changes["content_type"] = "image"
+    return _replace_settings(settings, **changes) if changes else settings
+
+
+def _replace_settings(settings: Settings, **changes: object) -> Settings:
+    return replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def request_lead_find(text: str) -> tuple[bool, int | None, str | None, str]:
+    """(found, implied intensity, implied duration, rest) for the opening verb of a request."""
+    found = words.CREATE_FILTER_LEAD.search(text)
+    if found:
+        return True, None, None, _cut(text, found)
+    for pattern, value in words.LEAD_PATTERNS:
+        found = pattern.search(text)
+        if found:
+            intensity, duration = value  # type: ignore[misc]
+            return True, intensity, duration, _cut(text, found)
+    return False, None, None, text
+
+
+def topic_clean(text: str) -> CleanTopic:
+    """The words naming what to filter, without fillers ("anything about", "on my feed")."""
+    text = words.FILLER_ANYWHERE.sub(" ", text)
+    text = _edges_strip(text)
+    if words.SPOILER_WORD.search(text):
+        return _spoiler_topic(text)
+    text = _leading_fillers_strip(text)
+    image_hint = bool(words.TRAILING_IMAGE_WORDS.search(text)) and " " in text
+    if image_hint:
+        text = words.TRAILING_IMAGE_WORDS.sub("", text)
+    text = _trailing_fillers_strip(text)
+    return CleanTopic(topic=_edges_strip(text), image_hint=image_hint)
+
+
+def _spoiler_topic(text: str) -> CleanTopic:
+    subject = ""
+    for pattern in words.SPOILER_SUBJECT_PATTERNS:
+        found = pattern.search(text)
+        if found:
+            subject = _edges_strip(_trailing_fillers_strip(found.group("subject")))
+            break
+    subject = re.sub(r"^(?:any|all|the latest|latest|new)\s+", "", subject, flags=re.I)
+    subject = words.SPOILER_WORD.sub(" ", subject)
+    subject = _edges_strip(re.sub(r"\s+", " ", subject))
+    if subject.lower() in words.VAGUE_SPOILER_SUBJECTS:
+        return CleanTopic(topic="", spoiler=True)
+    return CleanTopic(topic=f"{subject} spoilers", spoiler=True, spoiler_subject=subject)
+
+
+def spoiler_context(subject: str) -> str:
+    return f"Spoilers for {subject}: plot details, twists, deaths and endings."
+
+
+def _leading_fillers_strip(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous = text
+        text = words.LEADING_FILLER.sub("", text)
+    if len(text.split()) > 1:
+        text = words.ARTICLE_OPENING.sub("", text)
+    return text
+
+
+def _trailing_fillers_strip(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous = text
+        text = _edges_strip(words.TRAILING_FILLER.sub("", text))
+    return text
+
+
+def _edges_strip(text: str) -> str:
+    return words.EDGE_PUNCTUATION.sub("", re.sub(r"\s+", " ", text)).strip()
+
+
+def topic_plausible(topic: str, *, has_verb: bool) -> bool:
+    """Whether `topic` can name a filter: short, not a question, not a keyboard mash."""
+    count = len(topic.split())
+    if count == 0 or count > MAX_TOPIC_WORDS or text_is_gibberish(topic):
+        return False
+    if has_verb:
+        return True
+    return (
+        count <= MAX_BARE_TOPIC_WORDS
+        and not words.QUESTION_OPENING.search(topic)
+        and not words.PERSONAL_WORDS.search(topic)
+    )
+
+
+def text_is_gibberish(text: str) -> bool:
+    letters = [word for word in re.findall(r"[a-z]+", text.lower()) if len(word) >= 4]
+    if not letters and not re.search(r"[a-z0-9]", text.lower()):
+        return True
+    return any(_word_is_gibberish(word) for word in letters)
+
+
+def _word_is_gibberish(word: str) -> bool:
+    if re.search(r"[^aeiouy]{5,}", word) or not re.search(r"[aeiouy]", word):
+        return True
+    return any(word[:4] in row for row in words.KEYBOARD_ROWS)
+
+
+def topic_key(topic: str) -> frozenset[str]:
+    """Words of a filter text for duplicate detection: case, order, plurals and fillers ignored
+    ("Spider" = "spiders"; "spoilers for Severance" = "Severance spoilers")."""
+    tokens = re.findall(r"[a-z0-9]+", topic.lower())
+    stop = {"the", "a", "an", "of", "for", "about", "and", "on", "in", "to", "any", "all"}
+    return frozenset(_singular(token) for token in tokens if token not in stop)
+
+
+def _singular(token: str) -> str:
+    if len(token) > 4 and token.endswith("ies"):
+        return token[:-3] + "y"
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
+    return token
+
+
+def spoiler_subject_from_answer(message: str) -> str:
+    """The work named in answer to "spoilers for what?" ("The Bear", "it's Dune")."""
+    text = words.FILLER_ANYWHERE.sub(" ", message_normalize(message))
+    text = re.sub(
+        r"^(?:it's|it is|its|for|the show|the movie|the film|the book|the game)\s+",
+        "",
+        _edges_strip(text),
+        flags=re.IGNORECASE,
+    )
+    text = _edges_strip(words.SPOILER_WORD.sub(" ", text))
+    if text.lower() in words.VAGUE_SPOILER_SUBJECTS:
+        return ""
+    return text if topic_plausible(text, has_verb=True) else ""
