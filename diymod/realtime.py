@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
@@ -123,31 +124,75 @@ async def asend_to_user(user_pk: int, event: RealtimeEvent) -> bool:
 
 
 def send_to_user(user_pk: int, event: RealtimeEvent) -> bool:
-    """`asend_to_user` for sync code: Celery tasks, services, management commands.
+    """`asend_to_user` for sync code: Celery tasks, services, management commands, threads.
 
-    Works from a plain thread, from a worker thread of a running event loop (`sync_to_async`:
-    async_to_sync then runs the send on that loop), and even from sync code called directly on
-    an event loop's own thread, where blocking is impossible: there the push is scheduled on
-    that loop and True means "scheduled" (a failure is still logged).
+    - Called on an event loop's own thread (sync code called straight from async code), it
+      cannot block: the push is scheduled on that loop and True means "scheduled".
+    - In a process that serves sockets, the push runs on the serving loop (where the consumers
+      live): the in-memory layer's queues belong to that loop and are not thread-safe, and the
+      Redis layer's connections there are already warm.
+    - Elsewhere (a Celery worker, a management command) it runs on one long-lived loop thread
+      per process, so connections to Redis are reused instead of opened per push (which is
+      what a bare `async_to_sync` would do: a new loop per call).
     """
+    running = running_loop()
+    if running is not None:
+        task = running.create_task(asend_to_user(user_pk, event))
+        _pending_sends.add(task)
+        task.add_done_callback(_pending_sends.discard)
+        return True
+    future = asyncio.run_coroutine_threadsafe(asend_to_user(user_pk, event), sending_loop())
     try:
-        loop = asyncio.get_running_loop()
+        return future.result(SEND_TIMEOUT_SECONDS + 1)
+    except Exception:  # the loop went away or the wait outlived the send timeout
+        future.cancel()
+        logger.warning("realtime: push to user %s failed", user_pk, exc_info=True)
+        return False
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
     except RuntimeError:
-        loop = None
-    if loop is None:
-        try:
-            return async_to_sync(asend_to_user)(user_pk, event)
-        except Exception:  # asgiref itself failing (e.g. interpreter shutdown): still not fatal
-            logger.warning("realtime: push to user %s failed", user_pk, exc_info=True)
-            return False
-    task = loop.create_task(asend_to_user(user_pk, event))
-    _pending_sends.add(task)
-    task.add_done_callback(_pending_sends.discard)
-    return True
+        return None
+
+
+class _SenderLoop:
+    """One event loop on a daemon thread per process, created on first use (and again after a
+    fork: Celery's prefork children do not inherit threads)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.pid = 0
+
+    def get(self) -> asyncio.AbstractEventLoop:
+        with self.lock:
+            if self.loop is None or self.pid != os.getpid() or self.loop.is_closed():
+                self.loop = asyncio.new_event_loop()
+                self.pid = os.getpid()
+                threading.Thread(
+                    target=self.loop.run_forever, name="diymod-realtime-sender", daemon=True
+                ).start()
+            return self.loop
+
+
+_sender_loop = _SenderLoop()
+# The loop this process serves sockets on, recorded when a socket joins its user's group.
+_serving_loop: asyncio.AbstractEventLoop | None = None
+
+
+def sending_loop() -> asyncio.AbstractEventLoop:
+    serving = _serving_loop
+    if serving is not None and serving.is_running():
+        return serving
+    return _sender_loop.get()
 
 
 async def user_socket_join(*, user_pk: int, channel_name: str) -> None:
     """Subscribe one socket (its channel name) to the user's pushes."""
+    global _serving_loop
+    _serving_loop = asyncio.get_running_loop()
     await get_channel_layer().group_add(user_group_name(user_pk), channel_name)
 
 

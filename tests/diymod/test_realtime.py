@@ -18,7 +18,9 @@ from diymod.realtime import (
     asend_to_user,
     event_frame,
     send_to_user,
+    sending_loop,
     user_group_name,
+    user_socket_join,
     wire_message,
 )
 from tests.support.realtime_fixtures import in_memory_layer_use
@@ -37,9 +39,8 @@ def fresh_layer(settings: Any) -> None:
 
 async def group_member_add(user_pk: int) -> str:
     """A bare channel in the user's group, standing in for one socket."""
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    await layer.group_add(user_group_name(user_pk), channel)
+    channel = await get_channel_layer().new_channel()
+    await user_socket_join(user_pk=user_pk, channel_name=channel)
     return channel
 
 
@@ -133,6 +134,13 @@ def test_send_to_user_works_from_plain_sync_code_without_an_event_loop() -> None
     assert results == [True]
     message = async_to_sync(get_channel_layer().receive)(channel)
     assert message["frame"]["image_url"] == IMAGE.image_url
+
+
+def test_sync_pushes_outside_a_server_reuse_one_long_lived_loop() -> None:
+    # One loop per process keeps Redis connections warm across a worker's pushes.
+    first = sending_loop()
+    assert first.is_running()
+    assert sending_loop() is first
 
 
 def test_a_failing_channel_layer_returns_false_and_logs_instead_of_raising(

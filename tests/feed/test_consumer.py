@@ -274,6 +274,21 @@ async def test_a_push_from_sync_code_in_a_thread_reaches_the_socket() -> None:
     await socket.disconnect()
 
 
+async def test_a_push_from_a_plain_thread_reaches_the_socket_on_the_serving_loop() -> None:
+    # Like the embedded image pool: a thread with no event loop and no asgiref context.
+    socket = await socket_open("/ws/alice")
+    pk = await user_pk("alice")
+    results: list[bool] = []
+    thread = threading.Thread(
+        target=lambda: results.append(realtime.send_to_user(pk, realtime.Notice(message="t")))
+    )
+    thread.start()
+    notice = await answer_of_type(socket, "notice")
+    await asyncio.to_thread(thread.join, 5)
+    assert results == [True] and notice["message"] == "t"
+    await socket.disconnect()
+
+
 async def test_a_user_id_with_any_characters_still_gets_pushes() -> None:
     user_id = "ä b/c:*?" + "z" * 200
     socket = await socket_open("/ws/" + quote(user_id, safe=""))
