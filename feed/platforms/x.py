@@ -138,7 +138,7 @@ def _result_tweet(holder: Any, key: str) -> Json | None:
     return tweet_unwrap(holder[key].get("result"))
 
 
-def _displayed_tweets(document: Json) -> Iterator[tuple[Json, Json, str, bool]]:
+def timeline_tweets(document: Json) -> Iterator[tuple[Json, Json, str, bool]]:
     """(tweet as displayed, tweet as listed, position, promoted) for each tweet shown."""
     for instruction in timeline_instructions(document):
         for item_content, position in _instruction_items(instruction):
@@ -161,7 +161,7 @@ def _quoted_tweets(tweet: Json, depth: int) -> Iterator[tuple[Json, Json, str, b
 
 def _tweet_copies(document: Json) -> dict[str, list[Json]]:
     copies: dict[str, list[Json]] = {}
-    for shown, _listed, _position, _promoted in _displayed_tweets(document):
+    for shown, _listed, _position, _promoted in timeline_tweets(document):
         bucket = copies.setdefault(tweet_id(shown), [])
         if all(shown is not known for known in bucket):
             bucket.append(shown)
@@ -185,7 +185,7 @@ def _dicts(value: Any) -> list[Json]:
 
 def _posts_build(document: Json) -> list[Post]:
     posts: dict[str, Post] = {}
-    for shown, listed, position, promoted in _displayed_tweets(document):
+    for shown, listed, position, promoted in timeline_tweets(document):
         post_id = tweet_id(shown)
         if post_id in posts:
             continue
