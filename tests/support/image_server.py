@@ -17,6 +17,8 @@ Routes (all GET; query parameters optional):
 - /fake-image                     text served as image/jpeg.
 - /bomb?w=&h=                     a tiny PNG whose header claims w x h pixels.
 - /status?code=503                an empty answer with that status.
+- /flaky?fail=2&key=k             503 for the first `fail` requests with that key, then an image
+                                  (w, h, delay as for /image.jpg).
 
 Every request is recorded in `server.requests` (path with query, Host header) for assertions.
 """
@@ -142,6 +144,7 @@ class ImageRequestHandler(BaseHTTPRequestHandler):
             "/fake-image": lambda query: self.plain_send(200, b"<html>no</html>", "image/jpeg"),
             "/bomb": self.bomb_send,
             "/status": lambda query: self.plain_send(int(query.get("code", "500")), b""),
+            "/flaky": self.flaky_send,
         }
 
     def plain_send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
@@ -164,6 +167,13 @@ class ImageRequestHandler(BaseHTTPRequestHandler):
             orientation=orientation,
         )
         self.plain_send(200, body, CONTENT_TYPES[image_format])
+
+    def flaky_send(self, query: dict[str, str]) -> None:
+        seen = self.server.count(f"flaky:{query.get('key', '')}")
+        if seen <= int(query.get("fail", "1")):
+            self.plain_send(503, b"try again later")
+        else:
+            self.image_send(query)
 
     def redirect_send(self, query: dict[str, str]) -> None:
         self.send_response(int(query.get("status", "302")))
@@ -227,7 +237,14 @@ class ImageHTTPServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), ImageRequestHandler)
         self.requests: list[tuple[str, str]] = []
+        self.counters: dict[str, int] = {}
         self._lock = threading.Lock()
+
+    def count(self, key: str) -> int:
+        """How many times `key` was seen, this time included."""
+        with self._lock:
+            self.counters[key] = self.counters.get(key, 0) + 1
+            return self.counters[key]
 
     def record(self, path: str, host: str) -> None:
         with self._lock:

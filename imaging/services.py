@@ -1,0 +1,239 @@
+"""Writes for image jobs: request (deduplicated), wait, dispatch, re-queue, retry.
+
+Dispatch: with a real broker a committed job goes to Celery (`.delay()`). In the embedded
+default (CELERY_TASK_ALWAYS_EAGER) Celery would run the job inside the HTTP request and make
+/get_feed wait for the fetch; instead the job runs on a small background thread pool after
+commit, so the feed answers DEFERRED at once and the push follows through the in-memory channel
+layer of the same process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from functools import lru_cache
+
+from asgiref.sync import SyncToAsync
+from django.conf import settings
+from django.db import close_old_connections, connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from filters.models import User
+from imaging.fetching import FetchTransientError
+from imaging.models import ImageJob
+from imaging.runner import (
+    image_job_fail,
+    image_job_run,
+    image_processed_event,
+    image_result_url,
+)
+from imaging.selectors import filter_key_make, image_job_find, url_hash_make
+from imaging.transforms import intervention_choose
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "image_config_for",
+    "image_job_dispatch",
+    "image_job_request",
+    "image_job_retry",
+    "image_job_run",
+    "image_job_wait",
+    "image_jobs_requeue_stuck",
+    "image_processed_event",
+    "image_result_url",
+]
+
+CONFIG_TYPE = "cartoonish"  # the only deferred type the extension knows (CONTRACT section 5)
+# Longer than the task's hard time limit plus a retry back-off, so a live run is never taken
+# for a stuck one.
+DEFAULT_STUCK_SECONDS = 120
+EAGER_THREADS = 2
+EAGER_RETRY_DELAYS = (0.5, 2.0, 5.0)
+
+
+def image_job_request(
+    *,
+    user: User,
+    image_url: str,
+    filter_texts: list[str],
+    intensity: int,
+    intervention: str | None = None,
+    base_url: str = "",
+) -> ImageJob:
+    """The job for (image, filter set), created and queued (after commit) when new; the user
+    is added as a requester either way so the push reaches them. Never queues twice: the
+    unique constraint decides between concurrent creators."""
+    with transaction.atomic():
+        job, created = ImageJob.objects.get_or_create(
+            url_hash=url_hash_make(image_url),
+            filter_key=filter_key_make(filter_texts),
+            defaults={
+                "image_url": image_url,
+                "filters": [text for text in filter_texts if text.strip()],
+                "intervention": intervention_choose(intensity=intensity, requested=intervention),
+                "base_url": base_url[:255],
+            },
+        )
+        job.requesters.add(user)
+        if created:
+            transaction.on_commit(lambda: image_job_dispatch(job_id=job.pk), robust=True)
+        elif job_is_stuck(job):
+            # Heals jobs whose dispatch was lost (a restart of the embedded server, a broker
+            # outage) even where no beat process runs the sweep.
+            image_job_requeue(job=job)
+    return job
+
+
+def image_job_wait(*, user: User, image_url: str, filter_texts: list[str]) -> ImageJob | None:
+    """The job a socket waits for (CONTRACT section 6, `wait_for_image`), with the user added
+    as a requester so that its push reaches them; None when nothing was ever queued."""
+    job = image_job_find(image_url=image_url, filter_texts=filter_texts)
+    if job is None:
+        return None
+    job.requesters.add(user)
+    return job
+
+
+def image_config_for(
+    job: ImageJob, *, filter_texts: list[str], best_filter: str, base_url: str | None = None
+) -> dict | None:
+    """The `diy-mod-image` object of CONTRACT section 5 for this job: DEFERRED while pending,
+    COMPLETED with the absolute result URL when done. None for a failed job: the image is then
+    left as it is (the feed never breaks over an image we could not fetch)."""
+    if job.status == ImageJob.Status.DONE:
+        return {
+            "type": CONFIG_TYPE,
+            "status": "COMPLETED",
+            "processedUrl": image_result_url(job, base_url),
+        }
+    if job.status == ImageJob.Status.FAILED:
+        return None
+    return {
+        "type": CONFIG_TYPE,
+        "status": "DEFERRED",
+        "filters": list(filter_texts),
+        "best_filter_name": best_filter,
+    }
+
+
+# --- dispatch -----------------------------------------------------------------------------------
+
+
+def image_job_dispatch(*, job_id: int) -> None:
+    """Start the job: Celery with a broker, the background pool in the eager default."""
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        eager_pool().submit(image_job_run_in_background, job_id, server_event_loop())
+        return
+    from imaging.tasks import image_job_run_task
+
+    image_job_run_task.delay(job_id)
+
+
+@lru_cache(maxsize=1)
+def eager_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=EAGER_THREADS, thread_name_prefix="image-job")
+
+
+def server_event_loop() -> asyncio.AbstractEventLoop | None:
+    """The ASGI server's event loop when called from a request (asgiref records it for the
+    threads that run sync views), else None."""
+    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+
+
+def image_job_run_in_background(
+    job_id: int, loop: asyncio.AbstractEventLoop | None = None
+) -> None:
+    """The eager mode's stand-in for the Celery task: same run, same bounded retries.
+
+    The in-memory channel layer's queues belong to the server's event loop and are not
+    thread-safe; recording that loop for this thread makes `realtime.send_to_user` (through
+    asgiref's async_to_sync) run the push ON that loop instead of on a private one.
+    """
+    if loop is not None:
+        SyncToAsync.threadlocal.main_event_loop = loop
+        SyncToAsync.threadlocal.main_event_loop_pid = os.getpid()
+    close_old_connections()
+    try:
+        for delay in (*EAGER_RETRY_DELAYS, None):
+            try:
+                image_job_run(job_id=job_id)
+                return
+            except FetchTransientError as error:
+                if delay is None:
+                    image_job_fail(job_id=job_id, error=f"FetchTransientError: {error}")
+                    return
+                time.sleep(delay)
+    except Exception:
+        logger.exception("image job %s crashed in the background pool", job_id)
+    finally:
+        # Connections are per thread; a pool thread must not keep one open forever.
+        connections.close_all()
+        SyncToAsync.threadlocal.__dict__.pop("main_event_loop", None)
+        SyncToAsync.threadlocal.__dict__.pop("main_event_loop_pid", None)
+
+
+# --- stuck jobs, retries ------------------------------------------------------------------------
+
+
+def stuck_seconds_setting() -> int:
+    return int(getattr(settings, "DIYMOD_IMAGE_STUCK_SECONDS", DEFAULT_STUCK_SECONDS))
+
+
+def job_is_stuck(job: ImageJob, stuck_seconds: int | None = None) -> bool:
+    seconds = stuck_seconds_setting() if stuck_seconds is None else stuck_seconds
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    if job.status == ImageJob.Status.QUEUED:
+        return job.queued_at <= cutoff
+    if job.status == ImageJob.Status.RUNNING:
+        return job.started_at is None or job.started_at <= cutoff
+    return False
+
+
+def image_job_requeue(*, job: ImageJob) -> bool:
+    """Queue a pending job again (its run is idempotent: whichever run finishes first wins)."""
+    requeued = ImageJob.objects.filter(pk=job.pk, status=job.status).update(
+        status=ImageJob.Status.QUEUED, queued_at=timezone.now()
+    )
+    if requeued:
+        transaction.on_commit(lambda: image_job_dispatch(job_id=job.pk), robust=True)
+    return bool(requeued)
+
+
+def image_jobs_requeue_stuck(*, stuck_seconds: int | None = None) -> int:
+    """Re-queue jobs queued or running for longer than `stuck_seconds` (a killed worker's
+    jobs, lost messages); returns how many. Run by Celery beat and `manage.py image_jobs`."""
+    seconds = stuck_seconds_setting() if stuck_seconds is None else stuck_seconds
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    stuck = ImageJob.objects.filter(
+        Q(status=ImageJob.Status.QUEUED, queued_at__lte=cutoff)
+        | Q(status=ImageJob.Status.RUNNING, started_at__lte=cutoff)
+        | Q(status=ImageJob.Status.RUNNING, started_at__isnull=True)
+    )
+    count = 0
+    with transaction.atomic():
+        for job in stuck.order_by("queued_at"):
+            count += image_job_requeue(job=job)
+    if count:
+        logger.warning("re-queued %s stuck image job(s)", count)
+    return count
+
+
+@transaction.atomic
+def image_job_retry(*, job: ImageJob) -> bool:
+    """Run a failed (or stuck) job again from scratch: admin action and `image_jobs --retry`."""
+    retried = (
+        ImageJob.objects.filter(pk=job.pk)
+        .exclude(status=ImageJob.Status.DONE)
+        .update(status=ImageJob.Status.QUEUED, attempts=0, error="", queued_at=timezone.now())
+    )
+    if retried:
+        transaction.on_commit(lambda: image_job_dispatch(job_id=job.pk), robust=True)
+    return bool(retried)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.image_server import ImageServer
+
+PUBLIC_URL = "https://diymod.example"
+
+
+@pytest.fixture(scope="session")
+def image_server() -> Iterator[ImageServer]:
+    with ImageServer() as running:
+        yield running
+
+
+@pytest.fixture
+def imaging_settings(settings, tmp_path: Path, image_server: ImageServer):  # noqa: ANN001
+    """Results under a temporary MEDIA_ROOT; the local image server allowed explicitly."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DIYMOD_IMAGE_ALLOWED_HOSTS = [image_server.host_port]
+    settings.DIYMOD_IMAGE_ALLOW_PRIVATE = True
+    settings.DIYMOD_IMAGE_FETCH_TIMEOUT_SECONDS = 3.0
+    settings.DIYMOD_PUBLIC_URL = PUBLIC_URL
+    return settings
