@@ -39,6 +39,7 @@ class ModelError(RuntimeError):
         super().__init__(message)
         self.reason = reason  # short code for logs and `degraded_reason`: "timeout", "http_429"...
         self.retryable = retryable
+        self.attempts = 0  # HTTP requests made before giving up (set by model_call)
 
 
 @dataclass(frozen=True)
@@ -131,15 +132,24 @@ def model_call(
     retries = settings.DIYMOD_OPENAI_MAX_RETRIES if max_retries is None else max_retries
     attempt = 0
     while True:
-        timeout = _attempt_timeout(deadline)
+        try:
+            timeout = _attempt_timeout(deadline)
+        except ModelError as no_time:
+            no_time.attempts = attempt
+            raise
         attempt += 1
         try:
             return call(timeout), attempt
         except (openai.OpenAIError, ModelError) as error:
             failure = model_error_from(error)
+            failure.attempts = attempt
             if not failure.retryable or attempt > retries:
                 raise failure from error
-            _backoff_sleep(attempt - 1, error, deadline)
+            try:
+                _backoff_sleep(attempt - 1, error, deadline)
+            except ModelError as gave_up:
+                gave_up.attempts = attempt
+                raise
 
 
 def reasoning_options(model: str) -> dict[str, Any]:

@@ -1,0 +1,121 @@
+"""Which analyzer answers, chosen by settings (DESIGN.md, "Matching and interventions").
+
+`analyzer_get()` returns the embedded analyzer, or the OpenAI analyzer wrapped so that any model
+failure (timeout, HTTP error, invalid output, deadline) is answered by the embedded analyzer
+with `Analysis.degraded_reason` set and a warning in the logs: the feed never waits on a broken
+model and never loses its moderation.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+
+from feed.analyzers.base import (
+    Analysis,
+    Analyzer,
+    AnalyzerError,
+    FilterSpec,
+    PostInput,
+    Rewrite,
+    RewriteRequest,
+)
+
+logger = logging.getLogger(__name__)
+
+_analyzers: dict[tuple[str, ...], Analyzer] = {}
+_analyzers_lock = threading.Lock()
+
+
+class FallbackAnalyzer(Analyzer):
+    """`primary`'s answers; `fallback`'s (marked degraded) whenever `primary` fails."""
+
+    def __init__(self, primary: Analyzer, fallback: Analyzer) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.version = primary.version  # degraded answers are never cached (feed.services)
+
+    def analyze(self, posts: list[PostInput], filters: list[FilterSpec]) -> Analysis:
+        try:
+            return self.primary.analyze(posts, filters)
+        except AnalyzerError as error:
+            logger.warning(
+                "analyzer %s failed for %d posts (%s); answering with %s",
+                self.primary.version,
+                len(posts),
+                error,
+                self.fallback.version,
+            )
+            analysis = self.fallback.analyze(posts, filters)
+            analysis.degraded_reason = f"model unavailable ({error}); local analyzer used"[:200]
+            analysis.model_calls += getattr(error, "model_calls", 0)
+            return analysis
+
+    def rewrite(self, requests: list[RewriteRequest]) -> dict[str, Rewrite]:
+        try:
+            return self.primary.rewrite(requests)
+        except AnalyzerError as error:
+            logger.warning(
+                "rewrite by %s failed for %d posts (%s); local notes used",
+                self.primary.version,
+                len(requests),
+                error,
+            )
+            return self.fallback.rewrite(requests)
+
+
+def embedded_analyzer_get() -> Analyzer:
+    from feed.analyzers.embedded import EmbeddedAnalyzer
+
+    return _cached(("embedded",), EmbeddedAnalyzer)
+
+
+def analyzer_choice() -> str:
+    """ "openai" or "embedded" from DIYMOD_ANALYZER ("auto": openai when a key is set)."""
+    choice = str(getattr(settings, "DIYMOD_ANALYZER", "auto") or "auto").lower()
+    if choice == "auto":
+        return "openai" if settings.OPENAI_API_KEY else "embedded"
+    return choice
+
+
+def analyzer_get() -> Analyzer:
+    if analyzer_choice() != "openai":
+        return embedded_analyzer_get()
+    from feed.analyzers.openai import OpenAIAnalyzer
+
+    # Keyed by the settings the OpenAI analyzer reads, so tests that change them get a new one.
+    key = (
+        "openai",
+        settings.DIYMOD_OPENAI_MODEL,
+        settings.DIYMOD_OPENAI_VISION_MODEL,
+        str(settings.OPENAI_BASE_URL or ""),
+    )
+    return _cached(key, lambda: FallbackAnalyzer(OpenAIAnalyzer(), embedded_analyzer_get()))
+
+
+def analyzer_warm() -> None:
+    """Load the local model now (start-up), so the first feed does not pay for it."""
+    from feed.analyzers.minilm import minilm_get
+
+    minilm_get()
+
+
+def _cached(key: tuple[str, ...], build: type[Analyzer] | object) -> Analyzer:
+    with _analyzers_lock:
+        if key not in _analyzers:
+            _analyzers[key] = build()  # type: ignore[operator]
+        return _analyzers[key]
+
+
+__all__ = [
+    "Analysis",
+    "Analyzer",
+    "AnalyzerError",
+    "FallbackAnalyzer",
+    "FilterSpec",
+    "PostInput",
+    "analyzer_get",
+    "analyzer_warm",
+]

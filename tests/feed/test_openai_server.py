@@ -94,7 +94,6 @@ def configured(openai_settings: OpenAIServer, settings: Any) -> OpenAIServer:
     return openai_settings
 
 
-@pytest.mark.django_db(databases=[])
 def test_chat_json_sends_a_strict_json_schema_and_returns_the_object(
     configured: OpenAIServer,
 ) -> None:

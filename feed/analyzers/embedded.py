@@ -1,0 +1,257 @@
+"""The embedded analyzer: a local sentence-embedding model, nothing leaves the machine.
+
+A post matches a filter when one of its sentences is close enough to the filter in embedding
+space (cosine against "a post about <filter>"), with two legs and a threshold each:
+- semantic leg: sentences without the filter's key words (paraphrases: "a tarantula behind my
+  water heater" for "spiders");
+- lexical leg: sentences holding the key words in the filter's sense (lexical.py). Look-alikes in
+  another sense ("Spider-Man", "severance pay" for "Severance") are masked before embedding.
+The thresholds come from bench/calibrate.py on tests/feed/labelled_pairs.jsonl.
+
+Cost is bounded per post: the semantic leg reads the first SEMANTIC_CHARS_PER_POST characters of
+a post's sentences (title first), and any later sentence that holds a key word. A long post whose
+topic only appears, unnamed, in its tenth paragraph is therefore missed; that buys a 50-post
+page within the feed's latency budget on one core.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from feed.analyzers.base import (
+    Analysis,
+    Analyzer,
+    FilterSpec,
+    Match,
+    PostInput,
+    Rewrite,
+    RewriteRequest,
+)
+from feed.analyzers.lexical import WordHits, keywords_for, sentence_spans, text_without, word_hits
+from feed.analyzers.minilm import MODEL_HASH_PREFIX, MiniLM, minilm_get
+
+# Calibrated by bench/calibrate.py (see docs/BENCHMARKS.md, "calibration").
+THRESHOLD_SEMANTIC = 0.29
+THRESHOLD_LEXICAL = 0.29
+FILTER_TEMPLATE = "a post about {}"
+SEMANTIC_CHARS_PER_POST = 400
+FILTER_VECTOR_CACHE_SIZE = 2048
+REWRITE_NOTE = "[Part of this post was hidden by your DIY-MOD filters]"
+# CONTRACT.md section 4: no `|`, newline, `"`, `<`, `>`, and never the topic itself.
+REWRITE_WARNING = "You asked not to see some of this"
+
+
+@dataclass
+class Unit:
+    """One sentence of a post's text or of an image's alt text."""
+
+    text: str
+    start: int  # offset in the post text (alt units: in the alt text)
+    on_image: bool
+    embed: bool  # inside the semantic budget (or holds a key word)
+
+
+@dataclass
+class LegScores:
+    """Best cosine per leg for one (post, filter); -1 when the leg saw no sentence."""
+
+    semantic: float = -1.0
+    lexical: float = -1.0
+    image_semantic: float = -1.0
+    image_lexical: float = -1.0
+    text_passages: list[tuple[str, float, bool]] = field(default_factory=list)
+    image_best: float = -1.0  # best alt-text cosine that crossed its leg's threshold
+
+
+class EmbeddedAnalyzer(Analyzer):
+    def __init__(
+        self,
+        *,
+        threshold_semantic: float = THRESHOLD_SEMANTIC,
+        threshold_lexical: float = THRESHOLD_LEXICAL,
+        model: MiniLM | None = None,
+    ) -> None:
+        self.threshold_semantic = threshold_semantic
+        self.threshold_lexical = threshold_lexical
+        self._model = model
+        self._filter_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._filter_lock = threading.Lock()
+        self.version = (
+            f"embedded-{MODEL_HASH_PREFIX}-s{threshold_semantic:.3f}-l{threshold_lexical:.3f}-2"
+        )
+
+    @property
+    def model(self) -> MiniLM:
+        if self._model is None:
+            self._model = minilm_get()
+        return self._model
+
+    # -- analysis ----------------------------------------------------------------------------
+    def analyze(self, posts: list[PostInput], filters: list[FilterSpec]) -> Analysis:
+        matches: dict[str, list[Match]] = {}
+        for post, per_filter in zip(posts, self.scores(posts, filters), strict=True):
+            found = [
+                match
+                for spec in filters
+                if (match := self._match(post, spec, per_filter[spec.id])) is not None
+            ]
+            if found:
+                matches[post.id] = found
+        return Analysis(matches=matches)
+
+    def scores(
+        self, posts: list[PostInput], filters: list[FilterSpec]
+    ) -> list[dict[int, LegScores]]:
+        """Per post, per filter id: the legs' best cosines and the sentences behind them."""
+        if not posts or not filters:
+            return [{} for _ in posts]
+        keywords = {spec.id: keywords_for(spec.text) for spec in filters}
+        units = [post_units(post) for post in posts]
+        hits = {
+            (p, u, spec.id): word_hits(unit.text, keywords[spec.id])
+            for p, post_unit_list in enumerate(units)
+            for u, unit in enumerate(post_unit_list)
+            for spec in filters
+            if _applies(spec, unit)
+        }
+        for (p, u, _), found in hits.items():
+            if found.matched:
+                units[p][u].embed = True  # key-word sentences are always scored
+        vectors = self._unit_vectors(units, hits)
+        filter_vectors = self.filter_vectors([spec.text for spec in filters])
+        return [
+            {
+                spec.id: self._leg_scores(p, units[p], spec, filter_vectors[i], hits, vectors)
+                for i, spec in enumerate(filters)
+            }
+            for p in range(len(posts))
+        ]
+
+    def _unit_vectors(
+        self, units: list[list[Unit]], hits: dict[tuple[int, int, int], WordHits]
+    ) -> dict[str, np.ndarray]:
+        texts: dict[str, None] = {}
+        for post_unit_list in units:
+            for unit in post_unit_list:
+                if unit.embed:
+                    texts[unit.text] = None
+        for (p, u, _), found in hits.items():
+            unit = units[p][u]
+            if unit.embed and found.masked:
+                texts[text_without(unit.text, found.masked)] = None
+        ordered = list(texts)
+        return dict(zip(ordered, self.model.embed(ordered), strict=True))
+
+    def _leg_scores(
+        self,
+        p: int,
+        post_unit_list: list[Unit],
+        spec: FilterSpec,
+        filter_vector: np.ndarray,
+        hits: dict[tuple[int, int, int], WordHits],
+        vectors: dict[str, np.ndarray],
+    ) -> LegScores:
+        legs = LegScores()
+        for u, unit in enumerate(post_unit_list):
+            if not unit.embed or (p, u, spec.id) not in hits:
+                continue
+            found = hits[(p, u, spec.id)]
+            scored_text = text_without(unit.text, found.masked) if found.masked else unit.text
+            similarity = float(vectors[scored_text] @ filter_vector)
+            lexical = bool(found.matched)
+            threshold = self.threshold_lexical if lexical else self.threshold_semantic
+            if unit.on_image:
+                if lexical:
+                    legs.image_lexical = max(legs.image_lexical, similarity)
+                else:
+                    legs.image_semantic = max(legs.image_semantic, similarity)
+                if similarity >= threshold:
+                    legs.image_best = max(legs.image_best, similarity)
+            elif lexical:
+                legs.lexical = max(legs.lexical, similarity)
+            else:
+                legs.semantic = max(legs.semantic, similarity)
+            if not unit.on_image and similarity >= threshold:
+                passages = _lexical_passages(unit, found.matched) if lexical else [unit.text]
+                legs.text_passages.extend((text, similarity, lexical) for text in passages)
+        return legs
+
+    def _match(self, post: PostInput, spec: FilterSpec, legs: LegScores) -> Match | None:
+        text_best = max((score for _, score, _ in legs.text_passages), default=-1.0)
+        has_images = bool(post.image_urls or post.image_alts)
+        on_text = text_best >= 0 and spec.content_type in ("text", "all")
+        on_image = legs.image_best >= 0 or (on_text and spec.content_type == "all" and has_images)
+        if not on_text and not on_image:
+            return None
+        passages = tuple(dict.fromkeys(text for text, _, _ in legs.text_passages))
+        best = max(text_best, legs.image_best)
+        return Match(
+            filter_id=spec.id,
+            confidence=self._confidence(best),
+            passages=passages if on_text else (),
+            on_text=on_text,
+            on_image=on_image,
+        )
+
+    def _confidence(self, similarity: float) -> float:
+        # 0.5 at the threshold, rising linearly to 1.0 at a cosine of 1.
+        threshold = min(self.threshold_semantic, self.threshold_lexical)
+        return round(min(1.0, max(0.5, 0.5 + (similarity - threshold) / (2 - 2 * threshold))), 3)
+
+    def filter_vectors(self, texts: list[str]) -> list[np.ndarray]:
+        with self._filter_lock:
+            missing = [text for text in dict.fromkeys(texts) if text not in self._filter_vectors]
+        if missing:
+            computed = self.model.embed([FILTER_TEMPLATE.format(text) for text in missing])
+            with self._filter_lock:
+                for text, vector in zip(missing, computed, strict=True):
+                    self._filter_vectors[text] = vector
+                while len(self._filter_vectors) > FILTER_VECTOR_CACHE_SIZE:
+                    self._filter_vectors.popitem(last=False)
+        with self._filter_lock:
+            return [self._filter_vectors[text] for text in texts]
+
+    # -- rewriting ---------------------------------------------------------------------------
+    def rewrite(self, requests: list[RewriteRequest]) -> dict[str, Rewrite]:
+        """Each sentence holding a passage becomes a neutral note (keys: exact sentences)."""
+        rewrites = {}
+        for request in requests:
+            sentences = [request.text[start:end] for start, end in sentence_spans(request.text)]
+            replacements = {
+                sentence: REWRITE_NOTE
+                for sentence in sentences
+                if any(passage and passage in sentence for passage in request.passages)
+            }
+            for passage in request.passages:
+                if passage in request.text and not any(passage in key for key in replacements):
+                    replacements[passage] = REWRITE_NOTE  # a passage spanning sentences
+            rewrites[request.post_id] = Rewrite(request.post_id, replacements, REWRITE_WARNING)
+        return rewrites
+
+
+def post_units(post: PostInput) -> list[Unit]:
+    units = []
+    budget = SEMANTIC_CHARS_PER_POST
+    for start, end in sentence_spans(post.text):
+        units.append(Unit(post.text[start:end], start, on_image=False, embed=budget > 0))
+        budget -= end - start
+    for alt in post.image_alts:
+        alt_budget = SEMANTIC_CHARS_PER_POST // 2
+        for start, end in sentence_spans(alt):
+            units.append(Unit(alt[start:end], start, on_image=True, embed=alt_budget > 0))
+            alt_budget -= end - start
+    return units
+
+
+def _applies(spec: FilterSpec, unit: Unit) -> bool:
+    if unit.on_image:
+        return spec.content_type in ("image", "all")
+    return spec.content_type in ("text", "all")
+
+
+def _lexical_passages(unit: Unit, spans: tuple[tuple[int, int], ...]) -> list[str]:
+    return [unit.text[start:end] for start, end in spans]

