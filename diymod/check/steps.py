@@ -1,0 +1,408 @@
+"""The check's steps. Each takes the run's context, returns a one-line detail when it passed and
+raises `StepFailed` (expected vs. got) when it did not."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from io import BytesIO
+from typing import Any
+from urllib.parse import unquote_to_bytes, urlsplit
+
+from PIL import Image, UnidentifiedImageError
+
+from diymod.check.client import (
+    EXTENSION_ORIGIN,
+    CheckClient,
+    StepFailed,
+    excerpt,
+    step_failed,
+)
+from diymod.check.feeds import (
+    FEED_URL,
+    FILTER_TEXT,
+    PLAIN_BODY,
+    PLAIN_TITLE,
+    SPIDER_BODY,
+    SPIDER_TITLE,
+    image_attributes_find,
+    image_config_parse,
+    shreddit_feed_build,
+    text_marked,
+)
+from diymod.check.image_server import CheckImageServer, check_jpeg_bytes
+from diymod.check.report import CheckOptions
+
+WORKER_HINT = "is a Celery worker running?"
+ALLOW_HINT = (
+    "the server fetches images only from DIYMOD_IMAGE_ALLOWED_HOSTS and refuses loopback and "
+    "private addresses: run it with DIYMOD_IMAGE_ALLOWED_HOSTS including {host_port} and "
+    "DIYMOD_IMAGE_ALLOW_PRIVATE=1 (and --serve-host an address it can reach), or give the check "
+    "--image-url with an image the server may fetch"
+)
+
+
+@dataclass
+class CheckContext:
+    """What one run carries from step to step."""
+
+    options: CheckOptions
+    client: CheckClient
+    exits: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    image_server: CheckImageServer | None = None
+    image_url: str = ""
+    filter_id: int | None = None
+    result_url: str = ""
+    feed_sent_at: float | None = None
+    end_to_end_ms: float | None = None
+
+
+Step = Callable[[CheckContext], Awaitable[str]]
+
+
+def check_id_make(prefix: str) -> str:
+    return f"{prefix}{secrets.token_hex(4)}"
+
+
+def since_ms(started: float | None) -> float:
+    return 0.0 if started is None else (time.perf_counter() - started) * 1000
+
+
+# --- HTTP basics ---------------------------------------------------------------------------------
+
+
+async def ping_step(context: CheckContext) -> str:
+    body = await context.client.http_json("GET", "/ping")
+    return f"{body.get('message', 'ok')}"
+
+
+async def healthz_step(context: CheckContext) -> str:
+    response = await context.client.http_send("GET", "/healthz")
+    try:
+        checks = response.json().get("checks") or {}
+    except (ValueError, AttributeError):
+        checks = {}
+    summary = ", ".join(f"{name} {result}" for name, result in checks.items())
+    if response.status_code != 200:
+        got = f"HTTP {response.status_code}" + (
+            f" ({summary})" if summary else f": {excerpt(response.text)}"
+        )
+        raise step_failed("HTTP 200 (healthy) from GET /healthz", got)
+    return summary or "healthy"
+
+
+# --- the socket ----------------------------------------------------------------------------------
+
+
+async def socket_open_step(context: CheckContext) -> str:
+    await context.client.socket_open()
+    path = urlsplit(context.client.socket_url).path
+    return f"{path} accepted with Origin {EXTENSION_ORIGIN}"
+
+
+def of_type(message_type: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda fields: fields.get("type") == message_type
+
+
+async def socket_connection_step(context: CheckContext) -> str:
+    client = context.client
+    await client.socket_send("connection", {"client": "diymod-check", "userId": client.user_id})
+    fields = await client.socket_await(
+        "connection_ack", of_type("connection_ack"), timeout=context.options.step_timeout
+    )
+    return str(fields.get("message") or "connection_ack")
+
+
+async def socket_ping_step(context: CheckContext) -> str:
+    client = context.client
+    await client.socket_send("ping", {"timestamp": datetime.now(UTC).isoformat()})
+    await client.socket_await("pong", of_type("pong"), timeout=context.options.step_timeout)
+    return "pong"
+
+
+def feed_response_get(fields: dict[str, Any], where: str) -> str:
+    """`feed.response` of a /get_feed answer or a processing_response: a non-empty string."""
+    feed = fields.get("feed")
+    returned = feed.get("response") if isinstance(feed, dict) else None
+    if not isinstance(returned, str) or not returned:
+        raise step_failed(f"feed.response (a non-empty string) in {where}", excerpt(str(fields)))
+    return returned
+
+
+def feed_intact_check(returned: str, post_id: str) -> None:
+    """The post and Reddit's own paging element must survive (CONTRACT section 3)."""
+    missing = [
+        part for part in (post_id, "<shreddit-post", "faceplate-partial") if part not in returned
+    ]
+    if missing:
+        raise step_failed(
+            "the feed back intact", f"{', '.join(missing)} missing: {excerpt(returned)}"
+        )
+
+
+async def socket_process_feed_step(context: CheckContext) -> str:
+    client = context.client
+    request_id, post_id = check_id_make("diymod-check-"), check_id_make("t3_check")
+    sent = shreddit_feed_build(post_id=post_id, title=PLAIN_TITLE, body=PLAIN_BODY)
+    payload = {"url": FEED_URL, "platform": "reddit", "response": sent, "requestId": request_id}
+    await client.socket_send("process_feed", payload, requestId=request_id)
+    fields = await client.socket_await(
+        "processing_response",
+        lambda fields: (
+            of_type("processing_response")(fields) and fields.get("requestId") == request_id
+        ),
+        timeout=context.options.step_timeout,
+        error_matches=lambda fields: fields.get("requestId") in (None, request_id),
+    )
+    returned = feed_response_get(fields, "processing_response")
+    feed_intact_check(returned, post_id)
+    state = "unchanged" if returned == sent else "modified (this user's filters matched)"
+    server_ms = fields.get("processingTime")
+    return f"feed back {state}" + (
+        f", server time {server_ms} ms" if server_ms is not None else ""
+    )
+
+
+# --- the full check: an image through the pipeline -----------------------------------------------
+
+
+async def image_serve_step(context: CheckContext) -> str:
+    options = context.options
+    if options.image_url:
+        context.image_url = options.image_url
+        return f"using {options.image_url} (--image-url)"
+    try:
+        server = CheckImageServer(options.serve_host, options.serve_port)
+    except OSError as error:
+        raise StepFailed(
+            f"cannot serve the image on {options.serve_host}:{options.serve_port}: {error}"
+        ) from error
+    context.image_server = context.exits.enter_context(server)
+    context.image_url = server.image_url
+    return f"serving a 640x480 JPEG at {server.image_url}"
+
+
+async def filter_create_step(context: CheckContext) -> str:
+    body = await context.client.http_json(
+        "POST",
+        "/filters",
+        json={
+            "user_id": context.client.user_id,
+            "filter_text": FILTER_TEXT,
+            "content_type": "all",
+            "intensity": 3,
+            "duration": "permanent",
+        },
+    )
+    filter_id = body.get("filter_id")
+    if not isinstance(filter_id, int) or isinstance(filter_id, bool):
+        raise step_failed("filter_id (an integer) from POST /filters", excerpt(json.dumps(body)))
+    context.filter_id = filter_id
+    return f"filter {filter_id} {FILTER_TEXT!r} (content all, intensity 3)"
+
+
+def image_config_get(returned: str, image_url: str) -> dict[str, Any]:
+    """The `diy-mod-image` object the server put on our image (CONTRACT section 5)."""
+    attributes = image_attributes_find(returned, image_url)
+    if attributes is None:
+        raise step_failed(
+            f"the post's <img src={image_url}> in the feed", "no such image: src changed or gone"
+        )
+    config = image_config_parse(attributes)
+    if config is None:
+        why = (
+            "although the text was marked"
+            if text_marked(returned)
+            else (f"and no text marker either: the filter {FILTER_TEXT!r} did not match the post")
+        )
+        raise step_failed(
+            f"the image marked with diy-mod-image for {FILTER_TEXT!r}", f"no mark {why}"
+        )
+    if not text_marked(returned):
+        # Clients only process images inside a subtree that also holds a text marker.
+        raise step_failed("a text marker next to the marked image (CONTRACT section 5)", "none")
+    return config
+
+
+async def get_feed_step(context: CheckContext) -> str:
+    client = context.client
+    post_id = check_id_make("t3_check")
+    sent = shreddit_feed_build(
+        post_id=post_id, title=SPIDER_TITLE, body=SPIDER_BODY, image_url=context.image_url
+    )
+    context.feed_sent_at = time.perf_counter()
+    body = await client.http_json(
+        "POST",
+        "/get_feed",
+        json={
+            "user_id": client.user_id,
+            "url": FEED_URL,
+            "data": {"feed_info": {"response": sent}},
+        },
+    )
+    returned = feed_response_get(body, "the /get_feed answer")
+    feed_intact_check(returned, post_id)
+    config = image_config_get(returned, context.image_url)
+    status = config.get("status")
+    if config.get("type") == "processed" or status == "COMPLETED":
+        return f"text marked, image already COMPLETED (cached): {excerpt(json.dumps(config))}"
+    if status != "DEFERRED":
+        raise step_failed(
+            "diy-mod-image status DEFERRED or COMPLETED", excerpt(json.dumps(config))
+        )
+    degraded = f" (degraded: {body.get('degraded_reason')})" if body.get("degraded") else ""
+    return f"text marked, image DEFERRED{degraded}"
+
+
+async def image_result_status(context: CheckContext) -> tuple[str, str]:
+    """What /get_img_result says about our image: (status, message); never raises."""
+    try:
+        body = await context.client.http_json(
+            "GET",
+            "/get_img_result",
+            params={"img_url": context.image_url, "filters": json.dumps([FILTER_TEXT])},
+        )
+    except StepFailed as failure:
+        return "(unreachable)", failure.message
+    return str(body.get("status")), str(body.get("message") or "")
+
+
+def fetch_hint(context: CheckContext) -> str:
+    server = context.image_server
+    if server is None:
+        return "check that the server may fetch --image-url (DIYMOD_IMAGE_ALLOWED_HOSTS)"
+    fetched = f"the check's image server was fetched {server.fetch_count} time(s)"
+    return f"{fetched}; {ALLOW_HINT.format(host_port=server.host_port)}"
+
+
+async def image_failure_explain(
+    context: CheckContext, failure: StepFailed, timed_out: bool
+) -> str:
+    status, message = await image_result_status(context)
+    parts = [
+        failure.message,
+        f"/get_img_result says {status}" + (f": {message}" if message else ""),
+    ]
+    if status == "FAILED" or not timed_out:
+        parts.append(fetch_hint(context))
+    return "; ".join(parts)
+
+
+async def image_processed_step(context: CheckContext) -> str:
+    client, image_url = context.client, context.image_url
+    timeout = context.options.image_timeout
+    await client.socket_send("wait_for_image", {"image_url": image_url, "filters": [FILTER_TEXT]})
+    timeout_message = f"no image_processed within {timeout:g} s: {WORKER_HINT}"
+    try:
+        fields = await client.socket_await(
+            "image_processed",
+            lambda fields: (
+                of_type("image_processed")(fields) and fields.get("image_url") == image_url
+            ),
+            timeout=timeout,
+            error_matches=lambda fields: (
+                fields.get("image_url") in (None, image_url) and "requestId" not in fields
+            ),
+            timeout_message=timeout_message,
+        )
+    except StepFailed as failure:
+        timed_out = failure.message.startswith(timeout_message)
+        raise StepFailed(await image_failure_explain(context, failure, timed_out)) from failure
+    result = fields.get("processed_value") or fields.get("result")
+    if not isinstance(result, str) or not result:
+        raise step_failed(
+            "processed_value (a URL string) in image_processed", excerpt(str(fields))
+        )
+    context.result_url = result
+    return f"{excerpt(result)} ({since_ms(context.feed_sent_at):.0f} ms after the feed was sent)"
+
+
+async def get_img_result_step(context: CheckContext) -> str:
+    body = await context.client.http_json(
+        "GET",
+        "/get_img_result",
+        params={"img_url": context.image_url, "filters": json.dumps([FILTER_TEXT])},
+    )
+    if body.get("status") != "COMPLETED":
+        raise step_failed("status COMPLETED from /get_img_result", excerpt(json.dumps(body)))
+    if body.get("processed_value") != context.result_url:
+        raise step_failed(
+            f"processed_value {context.result_url} (as image_processed said)",
+            str(body.get("processed_value")),
+        )
+    return "COMPLETED, same URL as image_processed"
+
+
+def data_url_decode(url: str) -> bytes:
+    header, _, payload = url.partition(",")
+    try:
+        if header.endswith(";base64"):
+            return base64.b64decode(payload, validate=True)
+        return unquote_to_bytes(payload)
+    except (binascii.Error, ValueError) as error:
+        raise step_failed("a decodable data: URL", str(error)) from error
+
+
+async def result_bytes_get(context: CheckContext) -> bytes:
+    url = context.result_url
+    if url.startswith("data:"):
+        return data_url_decode(url)
+    if urlsplit(url).scheme not in ("http", "https"):
+        # Results must load inside reddit.com pages (CONTRACT section 5).
+        raise step_failed("an absolute http(s) result URL", excerpt(url))
+    response = await context.client.url_fetch(url)
+    if response.status_code != 200:
+        raise step_failed(f"HTTP 200 from GET {url}", f"HTTP {response.status_code}")
+    return response.content
+
+
+def image_describe(data: bytes) -> str:
+    try:
+        with Image.open(BytesIO(data)) as image:
+            image.load()
+            return f"{image.format} {image.width}x{image.height}, {len(data)} bytes"
+    except (UnidentifiedImageError, OSError) as error:
+        raise step_failed(
+            "an image at the result URL", f"{len(data)} bytes Pillow cannot read ({error})"
+        ) from error
+
+
+async def result_image_step(context: CheckContext) -> str:
+    data = await result_bytes_get(context)
+    described = image_describe(data)
+    if context.image_server is not None and data == check_jpeg_bytes():
+        raise step_failed("a transformed image", "the original image, byte for byte")
+    context.end_to_end_ms = since_ms(context.feed_sent_at)
+    return described
+
+
+async def filter_delete_step(context: CheckContext) -> str:
+    await context.client.http_json(
+        "DELETE", f"/filters/{context.filter_id}", params={"user_id": context.client.user_id}
+    )
+    return f"filter {context.filter_id} deleted"
+
+
+BASIC_STEPS: list[tuple[str, Step]] = [
+    ("ping", ping_step),
+    ("healthz", healthz_step),
+    ("socket_open", socket_open_step),
+    ("socket_connection", socket_connection_step),
+    ("socket_ping", socket_ping_step),
+    ("socket_process_feed", socket_process_feed_step),
+]
+FULL_STEPS: list[tuple[str, Step]] = [
+    ("image_serve", image_serve_step),
+    ("filter_create", filter_create_step),
+    ("get_feed", get_feed_step),
+    ("image_processed", image_processed_step),
+    ("get_img_result", get_img_result_step),
+    ("result_image", result_image_step),
+]
