@@ -203,12 +203,19 @@ def _posts_build(document: Json) -> list[Post]:
 
 
 def _screen_name(tweet: Json) -> str:
-    user = (tweet.get("core") or {}).get("user_results", {}).get("result") or {}
     for section in ("core", "legacy"):  # newer responses moved it from `legacy` to `core`
-        name = (user.get(section) or {}).get("screen_name") if isinstance(user, dict) else None
+        name = _nested(tweet, "core", "user_results", "result", section, "screen_name")
         if isinstance(name, str):
             return name
     return ""
+
+
+def _nested(node: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
 
 
 def note_result(tweet: Json) -> Json | None:
