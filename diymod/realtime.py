@@ -15,6 +15,8 @@ import asyncio
 import logging
 import os
 import threading
+import weakref
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -27,10 +29,15 @@ logger = logging.getLogger(__name__)
 EVENT_MESSAGE_TYPE = "realtime.event"
 # A push never holds a Celery task hostage: an unreachable Redis costs at most this long.
 SEND_TIMEOUT_SECONDS = 2.0
+# Channel-layer operations in flight per event loop (see `layer_call`).
+LAYER_CONCURRENCY = 50
 
 # Tasks scheduled by `send_to_user` when called on an event loop's own thread; kept here because
 # asyncio only holds weak references to running tasks.
 _pending_sends: set[asyncio.Task[bool]] = set()
+_layer_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def user_group_name(user_pk: int) -> str:
@@ -116,7 +123,7 @@ async def asend_to_user(user_pk: int, event: RealtimeEvent) -> bool:
             logger.error("realtime: no channel layer configured; push to %s dropped", group)
             return False
         message = event_layer_message(event)
-        await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT_SECONDS)
+        await asyncio.wait_for(layer_call(layer.group_send(group, message)), SEND_TIMEOUT_SECONDS)
     except Exception:
         logger.warning("realtime: %s push to %s failed", event.message_type, group, exc_info=True)
         return False
@@ -189,12 +196,40 @@ def sending_loop() -> asyncio.AbstractEventLoop:
     return _sender_loop.get()
 
 
-async def user_socket_join(*, user_pk: int, channel_name: str) -> None:
-    """Subscribe one socket (its channel name) to the user's pushes."""
+async def layer_call(operation: Awaitable[Any]) -> Any:
+    """Run one channel-layer operation within this loop's concurrency cap.
+
+    channels-redis draws each operation's connection from a pool of 100 that raises (not waits)
+    when exhausted: a burst of reconnecting sockets (a server restart) would otherwise fail
+    handshakes with "Too many connections".
+    """
+    loop = asyncio.get_running_loop()
+    slots = _layer_slots.get(loop)
+    if slots is None:
+        slots = _layer_slots[loop] = asyncio.Semaphore(LAYER_CONCURRENCY)
+    async with slots:
+        return await operation
+
+
+async def user_socket_join(*, user_pk: int, channel_name: str) -> bool:
+    """Subscribe one socket (its channel name) to the user's pushes; False when the layer
+    failed (logged): the socket still works, it just misses pushes until it joins again."""
     global _serving_loop
     _serving_loop = asyncio.get_running_loop()
-    await get_channel_layer().group_add(user_group_name(user_pk), channel_name)
+    group = user_group_name(user_pk)
+    try:
+        join = layer_call(get_channel_layer().group_add(group, channel_name))
+        await asyncio.wait_for(join, SEND_TIMEOUT_SECONDS)
+    except Exception:
+        logger.warning("realtime: a socket could not join %s", group, exc_info=True)
+        return False
+    return True
 
 
 async def user_socket_leave(*, user_pk: int, channel_name: str) -> None:
-    await get_channel_layer().group_discard(user_group_name(user_pk), channel_name)
+    group = user_group_name(user_pk)
+    try:
+        leave = layer_call(get_channel_layer().group_discard(group, channel_name))
+        await asyncio.wait_for(leave, SEND_TIMEOUT_SECONDS)
+    except Exception:  # the group entry expires on its own (channels-redis group_expiry)
+        logger.warning("realtime: a socket could not leave %s", group, exc_info=True)

@@ -206,9 +206,13 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def group_join(self) -> None:
+        """Join the user's group. If the layer is down the socket still serves feeds and pings,
+        and every later message retries the join (client B pings every 30 s)."""
         assert self.user is not None
-        await realtime.user_socket_join(user_pk=self.user.pk, channel_name=self.channel_name)
-        self.joined_at = time.monotonic()
+        joined = await realtime.user_socket_join(
+            user_pk=self.user.pk, channel_name=self.channel_name
+        )
+        self.joined_at = time.monotonic() if joined else -GROUP_REFRESH_SECONDS
 
     async def disconnect(self, code: int) -> None:
         for task in self.feed_tasks | self.other_tasks:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import threading
 from typing import Any
 from urllib.parse import quote
@@ -295,6 +296,55 @@ async def test_a_user_id_with_any_characters_still_gets_pushes() -> None:
     assert await realtime.asend_to_user(await user_pk(user_id), realtime.Notice(message="hi"))
     await answer_of_type(socket, "notice")
     await socket.disconnect()
+
+
+async def test_a_failed_group_join_is_retried_on_the_next_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    original, calls = layer.group_add, []
+
+    async def flaky_group_add(group: str, channel: str) -> None:
+        calls.append(group)
+        if len(calls) == 1:
+            raise ConnectionError("layer hiccup")
+        await original(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", flaky_group_add)
+    socket = await socket_open("/ws/alice")  # the socket opens all the same
+    pk = await user_pk("alice")
+    await realtime.asend_to_user(pk, realtime.Notice(message="missed"))
+    assert await socket.receive_nothing(timeout=0.2)
+    await send(socket, {"type": "ping"})
+    await answer_of_type(socket, "pong")
+    await realtime.asend_to_user(pk, realtime.Notice(message="after the retry"))
+    assert (await answer_of_type(socket, "notice"))["message"] == "after the retry"
+    await socket.disconnect()
+
+
+@pytest.mark.integration
+async def test_a_burst_of_sockets_on_redis_all_join_and_all_get_the_push(settings: Any) -> None:
+    from tests.conftest import REDIS_TEST_URL, redis_available
+
+    if not redis_available():
+        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL}")
+    # More simultaneous handshakes than channels-redis has pooled connections (100).
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_TEST_URL], "prefix": f"diymodtest{secrets.token_hex(4)}"},
+        }
+    }
+    await sync_to_async(user_get_or_create)(user_id="alice")
+    sockets = await asyncio.gather(*(socket_open("/ws/alice") for _ in range(150)))
+    try:
+        assert await realtime.asend_to_user(await user_pk("alice"), realtime.Notice(message="all"))
+        frames = await asyncio.gather(*(answer(socket) for socket in sockets))
+        assert {frame["message"] for frame in frames} == {"all"}
+    finally:
+        await asyncio.gather(*(socket.disconnect() for socket in sockets))
 
 
 async def test_a_closed_socket_leaves_the_group() -> None:

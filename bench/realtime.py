@@ -1,0 +1,307 @@
+"""Realtime pushes and idle sockets (DESIGN.md targets: push p99 ≤ 20 ms; 10k sockets ≤ 1.5 GB,
+push p99 ≤ 50 ms while they are open).
+
+One real daphne process with the Redis channel layer and a file SQLite database. Pushes come from
+a separate process (`send_to_user`, as a Celery task would call it) through Redis to a client
+socket; each push carries its send time (CLOCK_MONOTONIC is shared by all processes on a host).
+Idle sockets are opened from another process (asyncio + websockets, in batches). Everything is
+bounded by --budget seconds and every process is stopped at the end.
+
+    .venv/bin/python bench/realtime.py [--sockets 10000] [--pushes 1000] [--budget 300]
+
+Needs Redis (DIYMOD_BENCH_REDIS_URL, default redis://127.0.0.1:6379/14).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.report import median, percentile, section_write  # noqa: E402
+from tests.support.daphne_servers import (  # noqa: E402
+    daphne_running,
+    manage_run,
+    process_stop,
+    server_env,
+)
+
+REDIS_URL = os.environ.get("DIYMOD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+ORIGIN = "https://www.reddit.com"
+PUSH_INTERVAL_SECONDS = 0.005  # paced: this measures latency, not throughput
+WARMUP_PUSHES = 10
+CONNECT_BATCH = 250
+
+
+def nofile_raise(wanted: int) -> int:
+    """Raise the open-files limit (inherited by the server and client processes)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def daphne_pid(port: int) -> int:
+    """The pid of the daphne listening on `port` (the context manager keeps the Popen)."""
+    output = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True)
+    marker = "pid="
+    text = output.stdout
+    return int(text[text.index(marker) + len(marker) :].split(",", 1)[0])
+
+
+# --- roles run in their own processes -----------------------------------------------------------
+
+
+def role_pusher(user_pk: int, count: int) -> None:
+    """Push `count` notices to one user from this (non-server) process, paced."""
+    import django
+
+    django.setup()
+    from diymod.realtime import Notice, send_to_user
+
+    failures = 0
+    for sequence in range(count):
+        stamp = json.dumps({"seq": sequence, "sent": time.monotonic()})
+        failures += not send_to_user(user_pk, Notice(message=stamp))
+        time.sleep(PUSH_INTERVAL_SECONDS)
+    print(json.dumps({"failures": failures}), flush=True)
+
+
+async def idle_socket_open(uri: str) -> Any:
+    from websockets.asyncio.client import connect
+
+    return await connect(
+        uri, origin=ORIGIN, proxy=None, compression=None, open_timeout=30, ping_interval=None
+    )
+
+
+async def role_clients(port: int, count: int, prefix: str) -> None:
+    """Open `count` idle sockets (user `<prefix><i>` each), report progress, hold them until
+    stdin closes."""
+    sockets: list[Any] = []
+    failures = 0
+    reasons: dict[str, int] = {}
+    for start in range(0, count, CONNECT_BATCH):
+        batch = [
+            idle_socket_open(f"ws://127.0.0.1:{port}/ws/{prefix}{index}")
+            for index in range(start, min(count, start + CONNECT_BATCH))
+        ]
+        for outcome in await asyncio.gather(*batch, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                failures += 1
+                reason = f"{type(outcome).__name__}: {outcome}"[:120]
+                reasons[reason] = reasons.get(reason, 0) + 1
+            else:
+                sockets.append(outcome)
+        print(json.dumps({"open": len(sockets), "failures": failures}), flush=True)
+    print(json.dumps({"ready": len(sockets), "failures": failures}), flush=True)
+    for reason, times in sorted(reasons.items(), key=lambda item: -item[1])[:5]:
+        print(f"{times} x {reason}", file=sys.stderr, flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    for client in sockets:
+        client.transport.abort()
+
+
+# --- the measurement ---------------------------------------------------------------------------
+
+
+async def pushes_measure(uri: str, env: dict[str, str], user_pk: int, count: int) -> list[float]:
+    """Latencies (ms) of `count` pushes from a separate process to one socket at `uri`."""
+    client = await idle_socket_open(uri)
+    await client.send(json.dumps({"type": "ping"}))
+    await asyncio.wait_for(client.recv(), 10)  # after the pong the socket is in its group
+    pusher = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--role",
+        "pusher",
+        "--user-pk",
+        str(user_pk),
+        "--pushes",
+        str(count),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    latencies: list[float] = []
+    try:
+        while len(latencies) < count:
+            message = json.loads(await asyncio.wait_for(client.recv(), 30))
+            if message.get("type") != "notice":
+                continue
+            sent = json.loads(message["message"])["sent"]
+            latencies.append((time.monotonic() - sent) * 1000)
+        await asyncio.wait_for(pusher.wait(), 30)
+    finally:
+        if pusher.returncode is None:
+            pusher.kill()
+        await client.close()
+    return latencies[WARMUP_PUSHES:]
+
+
+def clients_start(port: int, count: int, prefix: str, env: dict[str, str]) -> subprocess.Popen:
+    command = [sys.executable, __file__, "--role", "clients", "--port", str(port)]
+    command += ["--sockets", str(count), "--prefix", prefix]
+    return subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
+def clients_wait(clients: subprocess.Popen, deadline: float) -> dict[str, int]:
+    """Progress lines until `ready` (or the deadline: then what was open so far)."""
+    assert clients.stdout is not None
+    os.set_blocking(clients.stdout.fileno(), False)
+    latest: dict[str, int] = {"open": 0, "failures": 0}
+    buffer = b""
+    while time.monotonic() < deadline and clients.poll() is None:
+        chunk = clients.stdout.read() or b""
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            latest = json.loads(line)
+            if "ready" in latest:
+                return {"open": latest["ready"], "failures": latest["failures"], "done": 1}
+        time.sleep(0.2)
+    return {**latest, "done": 0}
+
+
+def users_create(env: dict[str, str], user_pk: int, user_id: str, prefix: str, count: int) -> None:
+    script = (
+        "from filters.models import User\n"
+        f"User.objects.create(id={user_pk}, user_id={user_id!r})\n"
+        f"User.objects.bulk_create([User(user_id=f'{prefix}{{i}}') for i in range({count})],"
+        " batch_size=2000)\n"
+    )
+    manage_run("shell", "-c", script, env=env, timeout=300)
+
+
+def stats_line(label: str, values: list[float], target: float) -> str:
+    if not values:
+        return f"| {label} | – | – | – | – | no pushes arrived |"
+    p50, p99 = median(values), percentile(values, 0.99)
+    verdict = "met" if p99 <= target else "MISSED"
+    return (
+        f"| {label} | {len(values)} | {p50:.2f} | {p99:.2f} | "
+        f"{max(values):.2f} | p99 target {target:.0f} ms: {verdict} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--role", choices=["bench", "pusher", "clients"], default="bench")
+    parser.add_argument("--sockets", type=int, default=10_000)
+    parser.add_argument("--pushes", type=int, default=1000)
+    parser.add_argument("--budget", type=float, default=300.0, help="seconds, whole run")
+    parser.add_argument("--user-pk", type=int, default=0)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--prefix", default="bench-idle-")
+    parser.add_argument("--keep", default="", help="a directory for the database and logs")
+    parser.add_argument("--no-write", action="store_true", help="print, do not write the report")
+    args = parser.parse_args()
+    if args.role == "pusher":
+        role_pusher(args.user_pk, args.pushes)
+    elif args.role == "clients":
+        asyncio.run(role_clients(args.port, args.sockets, args.prefix))
+    else:
+        bench(args)
+
+
+def bench(args: argparse.Namespace) -> None:
+    import redis
+
+    started = time.monotonic()
+    deadline = started + args.budget
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        sys.exit(f"Redis is not reachable at {REDIS_URL}")
+    limit = nofile_raise(args.sockets * 2 + 1024)
+    with tempfile.TemporaryDirectory(prefix="diymod-bench-realtime-") as directory:
+        work = Path(args.keep or directory)
+        work.mkdir(parents=True, exist_ok=True)
+        env = server_env(database_path=work / "db.sqlite3", redis_url=REDIS_URL)
+        env["DIYMOD_LOG_LEVEL"] = "warning"
+        manage_run("migrate", "--noinput", env=env)
+        # Random ids: other runs and test suites may share this Redis database.
+        user_pk = secrets.randbelow(10**9) + 10**6
+        user_id, prefix = f"bench-{secrets.token_hex(4)}", f"idle-{secrets.token_hex(3)}-"
+        users_create(env, user_pk, user_id, prefix, args.sockets)
+        with daphne_running(env=env, log_path=work / "daphne.log") as port:
+            pid = daphne_pid(port)
+            uri = f"ws://127.0.0.1:{port}/ws/{user_id}"
+            alone = asyncio.run(pushes_measure(uri, env, user_pk, args.pushes))
+            rss_alone = rss_mb(pid)
+            clients = clients_start(port, args.sockets, prefix, env)
+            try:
+                opened = clients_wait(clients, deadline - 60)
+                rss_loaded = rss_mb(pid)
+                under_load: list[float] = []
+                if clients.poll() is None:
+                    under_load = asyncio.run(pushes_measure(uri, env, user_pk, args.pushes))
+                rss_after = rss_mb(pid)
+            finally:
+                if clients.stdin:
+                    clients.stdin.close()
+                process_stop(clients)
+    body = report_body(args, limit, alone, under_load, opened, rss_alone, rss_loaded, rss_after)
+    body += f"\n\nWhole run: {time.monotonic() - started:.0f} s."
+    print(body)
+    if not args.no_write:
+        section_write("realtime", "Realtime: push latency and idle sockets", body)
+
+
+def report_body(
+    args: argparse.Namespace,
+    limit: int,
+    alone: list[float],
+    under_load: list[float],
+    opened: dict[str, int],
+    rss_alone: float,
+    rss_loaded: float,
+    rss_after: float,
+) -> str:
+    per_socket_kb = (rss_loaded - rss_alone) * 1024 / max(1, opened["open"])
+    rss_verdict = "met" if rss_loaded <= 1536 and opened["open"] >= 10_000 else "not met"
+    complete = "" if opened.get("done") else " (stopped at the time budget)"
+    return "\n".join(
+        [
+            "One daphne process, Redis channel layer (channels-redis), file SQLite. Pushes:",
+            "`send_to_user(pk, Notice(...))` from a separate Python process (as a Celery task",
+            f"calls it), one every {PUSH_INTERVAL_SECONDS * 1000:.0f} ms, to one socket of the",
+            "user; latency = receipt in the client minus send time (shared monotonic clock),",
+            f"first {WARMUP_PUSHES} pushes (connection warm-up) left out.",
+            "",
+            "| pushes | n | p50 ms | p99 ms | max ms | |",
+            "|---|---:|---:|---:|---:|---|",
+            stats_line("no other sockets open", alone, 20),
+            stats_line(f"{opened['open']:,} idle sockets open", under_load, 50),
+            "",
+            f"Idle sockets: {opened['open']:,} of {args.sockets:,} opened{complete}, "
+            f"{opened['failures']} failed to open (RLIMIT_NOFILE {limit:,}; opened from another",
+            f"process in batches of {CONNECT_BATCH}, one user each).",
+            f"Server RSS: {rss_alone:.0f} MB with one socket, {rss_loaded:.0f} MB with all open "
+            f"({per_socket_kb:.0f} KB per socket), {rss_after:.0f} MB after the pushes. "
+            f"Target ≤ 1.5 GB with 10,000 sockets: {rss_verdict}.",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()
