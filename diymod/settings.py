@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "feed",
     "imaging",
     "chat",
+    "playground",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +253,24 @@ DIYMOD_IMAGE_MAX_PIXELS = env_int("DIYMOD_IMAGE_MAX_PIXELS", 40_000_000, minimum
 DIYMOD_IMAGE_EDITOR = env_choice("DIYMOD_IMAGE_EDITOR", "local", {"local", "openai"})
 # Queued or running longer than this = stuck (a killed worker's job): beat re-queues it.
 DIYMOD_IMAGE_STUCK_SECONDS = env_int("DIYMOD_IMAGE_STUCK_SECONDS", 120, minimum=1)
+
+# --- playground ---------------------------------------------------------------------------------
+
+# The playground (/) moderates sample feeds whose pictures this server serves itself, so the
+# fetcher must fetch from this very server at 127.0.0.1:PORT, a loopback address the SSRF guard
+# refuses. This lists exactly that host:port and lets it be loopback; no other host gains
+# anything, since every default entry is a public media host that imaging.fetching never lets
+# resolve privately. Off in production and when the operator wrote their own host list.
+DIYMOD_PLAYGROUND_IMAGES = env_bool(
+    "DIYMOD_PLAYGROUND_IMAGES",
+    not env_bool("DIYMOD_PRODUCTION", False) and "DIYMOD_IMAGE_ALLOWED_HOSTS" not in os.environ,
+)
+if DIYMOD_PLAYGROUND_IMAGES:
+    DIYMOD_IMAGE_ALLOWED_HOSTS = [
+        *DIYMOD_IMAGE_ALLOWED_HOSTS,
+        f"127.0.0.1:{env_int('PORT', 8000, minimum=1)}",
+    ]
+    DIYMOD_IMAGE_ALLOW_PRIVATE = True
 
 # --- chat ---------------------------------------------------------------------------------------
 

@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("feed.urls")),
     path("", include("imaging.urls")),
     path("", include("chat.urls")),
+    path("", include("playground.urls")),
 ]
