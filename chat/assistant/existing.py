@@ -85,11 +85,11 @@ def removal_start(u: Understanding, state: ConversationState, filters: list[Know
         return _nothing_to_touch(state, "remove")
     if u.everything:
         state.pending = PendingAction(kind="remove", filter_ids=[known.id for known in filters])
-        return _confirm(state, filters)
+        return confirm(state, filters)
     matches = filter_matches(u.topic, filters)
     if len(matches) == 1:
         state.pending = PendingAction(kind="remove", filter_ids=[matches[0].id])
-        return _confirm(state, filters)
+        return confirm(state, filters)
     state.pending = PendingAction(kind="remove", filter_ids=[k.id for k in matches or filters])
     return _which_filter(state, filters, not_found=u.topic if not matches else "")
 
@@ -159,7 +159,7 @@ def which_filter_answer(
         return Turn(reply=reply, state=state)
     if pending.kind == "remove":
         state.pending = PendingAction(kind="remove", filter_ids=[chosen.id])
-        return _confirm(state, filters)
+        return confirm(state, filters)
     settings = Settings(
         intensity=pending.intensity, duration=pending.duration, content_type=pending.content_type
     )
@@ -248,7 +248,7 @@ def question_repeat(state: ConversationState, filters: list[KnownFilter]) -> Rep
 # ---- wording --------------------------------------------------------------------------------
 
 
-def _confirm(state: ConversationState, filters: list[KnownFilter]) -> Turn:
+def confirm(state: ConversationState, filters: list[KnownFilter]) -> Turn:
     assert state.pending is not None
     targets = [known for known in filters if known.id in state.pending.filter_ids]
     state.awaiting = AWAITING_CONFIRM

@@ -1,0 +1,148 @@
+"""POST /chat and POST /chat/image (CONTRACT.md section 2): thin views over chat.services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from chat.assistant.replies import REPLY_TYPES
+from chat.assistant.state import CONTENT_TYPES, DURATIONS
+from chat.services import chat_image_read, chat_message_clean, chat_reply
+from chat.uploads import MemoryOnlyUploadHandler
+from diymod.errors import ApplicationError
+from diymod.throttling import ChatRateThrottle
+from filters.authentication import request_user_resolve, user_id_clean
+from filters.models import User
+
+DEFAULT_USER_ID = "default_user"  # CONTRACT section 1: chat calls may omit user_id
+
+ERROR = inline_serializer(
+    name="ChatError",
+    fields={
+        "status": serializers.CharField(default="error"),
+        "message": serializers.CharField(),
+        "detail": serializers.CharField(),
+    },
+)
+CHAT_REPLY = inline_serializer(
+    name="ChatReply",
+    fields={
+        "status": serializers.CharField(default="success"),
+        "text": serializers.CharField(),
+        "type": serializers.ChoiceField(choices=REPLY_TYPES),
+        "options": serializers.ListField(child=serializers.CharField()),
+        "filter_data": inline_serializer(
+            name="ChatFilterData",
+            allow_null=True,
+            fields={
+                "filter_text": serializers.CharField(),
+                "content_type": serializers.ChoiceField(choices=CONTENT_TYPES),
+                "intensity": serializers.IntegerField(min_value=1, max_value=5),
+                "duration": serializers.ChoiceField(choices=DURATIONS),
+                "context": serializers.CharField(required=False),
+            },
+        ),
+        "assistant": serializers.ChoiceField(choices=["embedded", "openai"]),
+        "degraded": serializers.BooleanField(required=False),
+        "degraded_reason": serializers.CharField(required=False),
+    },
+)
+RESPONSES = {200: CHAT_REPLY, 400: ERROR, 401: ERROR, 403: ERROR, 429: ERROR}
+
+
+class ChatInputSerializer(serializers.Serializer):
+    message = serializers.CharField(required=False, allow_blank=True)
+    history = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="[{role, content, type?}]; unreliable, the server keeps its own state.",
+    )
+    user_id = serializers.CharField(required=False, help_text="Omitted: default_user.")
+
+
+class ChatImageInputSerializer(serializers.Serializer):
+    image = serializers.ImageField(help_text="JPEG, PNG, GIF, WebP or BMP, up to 5 MB.")
+    message = serializers.CharField(required=False, allow_blank=True)
+    history = serializers.CharField(required=False, help_text="The history list as JSON text.")
+    user_id = serializers.CharField(required=False, help_text="Omitted: default_user.")
+
+
+class ChatThrottle(ChatRateThrottle):
+    """Reads DIYMOD_RATE_CHAT per request (DRF binds the rates at import time otherwise)."""
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        # Parse first: the parent treats any error as a cache outage, and a malformed body
+        # would then pass as an empty one instead of being the client's 400.
+        request.data  # noqa: B018
+        return super().allow_request(request, view)
+
+
+def chat_user_resolve(request: Request, data: Any) -> User:
+    claimed = user_id_clean(data.get("user_id") if hasattr(data, "get") else None)
+    if claimed is None and not isinstance(request.user, User):
+        claimed = DEFAULT_USER_ID  # a Bearer token names the user itself
+    return request_user_resolve(request, claimed)
+
+
+class ChatApi(APIView):
+    throttle_classes = [ChatThrottle]
+
+    @extend_schema(operation_id="chat", request=ChatInputSerializer, responses=RESPONSES)
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if not isinstance(data, dict):
+            raise ApplicationError("Request body must be a JSON object.")
+        user = chat_user_resolve(request, data)
+        message = chat_message_clean(data.get("message"))
+        body = chat_reply(user=user, message=message, history=data.get("history"))
+        return Response(body)
+
+
+class ChatImageApi(APIView):
+    throttle_classes = [ChatThrottle]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body: the upload stays in memory, never in a temp file.
+        request.upload_handlers = [MemoryOnlyUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="chat_image",
+        request={"multipart/form-data": ChatImageInputSerializer},
+        responses=RESPONSES,
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data
+        user = chat_user_resolve(request, data)
+        handler = request.upload_handlers[0]
+        image = chat_image_read(
+            upload=request.FILES.get("image"),
+            oversized="image" in getattr(handler, "oversized_fields", ()),
+        )
+        message = chat_message_clean(data.get("message"))
+        history = history_parse(data.get("history"))
+        body = chat_reply(user=user, message=message, history=history, image=image)
+        return Response(body)
+
+
+def history_parse(value: Any) -> Any:
+    """The multipart `history` field is JSON text; unreadable history is ignored, not an error."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None

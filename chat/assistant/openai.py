@@ -1,0 +1,386 @@
+"""The model-backed assistant: one structured-output call per message, the user's filters in
+context, the same reply shape as the embedded assistant, and the embedded assistant as the
+fallback whenever the model fails or answers something unusable.
+
+Commands with a fixed meaning ("I'm done", "Yes, show my filters"...) and yes/no answers to a
+pending removal or change stay deterministic: a model never decides alone to delete a filter.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+
+from chat.assistant import existing, rules
+from chat.assistant import replies as say
+from chat.assistant.base import Assistant, ChatImage
+from chat.assistant.embedded import EmbeddedAssistant
+from chat.assistant.replies import FilterData, Reply, Turn
+from chat.assistant.state import (
+    AWAITING_CONFIRM,
+    AWAITING_NOTHING,
+    AWAITING_SAVE,
+    CONTENT_TYPES,
+    DURATIONS,
+    ConversationState,
+    Draft,
+    KnownFilter,
+    PendingAction,
+)
+from diymod.openai_client import ModelError, chat_json_reply
+
+logger = logging.getLogger(__name__)
+
+MAX_OPTIONS = 6
+MAX_OPTION_CHARS = 80
+MAX_FILTER_TEXT_CHARS = 100
+MAX_TEXT_CHARS = 2000
+DETERMINISTIC_INTENTS = {
+    rules.INTENT_LIST,
+    rules.INTENT_DONE,
+    rules.INTENT_ADD_ANOTHER,
+    rules.INTENT_TRY_AGAIN,
+    rules.INTENT_SOMETHING_ELSE,
+}
+
+SYSTEM_PROMPT = """\
+You help a person set up content filters for their Reddit and X feeds (DIY-MOD). A filter \
+hides a topic they do not want to see. Answer every message with the JSON the schema asks for.
+
+Goal: reach type "ready_for_config" with a complete filter_data in as few turns as possible. \
+Infer what you can; ask only what you cannot infer, one short concrete question at a time, \
+with 2-4 quick answers in "options".
+- filter_text: the topic only, short and precise (1-5 words): "spiders", "Severance spoilers".
+- content_type: "text", "image" or "all" (default "all"; "image" if they speak of pictures).
+- intensity 1-5: 1-2 blur the matching words, 3 cover the post with a click-through warning, \
+4-5 rewrite or remove the matching passages. "just blur" = 2, "warn me" or spoilers = 3, \
+"never want to see" or "remove completely" = 5. If nothing hints at it, ask.
+- duration: "permanent", "day", "week" or "month" (default "permanent").
+- context: one sentence that helps recognise the topic in posts, or "".
+type: "initial" for greetings, "clarify" when you ask something, "ready_for_config" when \
+filter_data is complete, "complete" when the user is finished. filter_data is null unless \
+type is "ready_for_config".
+Existing filters are listed in the context with their ids. If the request duplicates one, say \
+so instead of proposing it again. To remove or change existing filters, fill "action" and ask \
+the user to confirm (type "clarify"); never say it is done. Otherwise action is null.
+The labels "Yes, show my filters", "Add another filter", "I'm done" and "Try again" have a \
+fixed meaning in the app: use them only for that meaning.
+If you do not understand, say so plainly and ask a concrete question (type "clarify").\
+"""
+
+IMAGE_PROMPT = """\
+The user attached an example image of content they do not want to see. Say briefly, without \
+graphic detail, what in it could upset someone, and propose up to 4 filters as options (each \
+option a short filter_text). Use type "clarify", unless their message already says what to \
+filter: then go straight to "ready_for_config" with content_type "image".\
+"""
+
+_NULLABLE_INT = {"type": ["integer", "null"]}
+_NULLABLE_STR = {"type": ["string", "null"]}
+REPLY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["text", "type", "options", "filter_data", "action"],
+    "properties": {
+        "text": {"type": "string"},
+        "type": {"type": "string", "enum": list(say.REPLY_TYPES)},
+        "options": {"type": "array", "items": {"type": "string"}},
+        "filter_data": {
+            "anyOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": [
+                        "filter_text",
+                        "content_type",
+                        "intensity",
+                        "duration",
+                        "context",
+                    ],
+                    "properties": {
+                        "filter_text": {"type": "string"},
+                        "content_type": {"type": "string", "enum": list(CONTENT_TYPES)},
+                        "intensity": {"type": "integer"},
+                        "duration": {"type": "string", "enum": list(DURATIONS)},
+                        "context": {"type": "string"},
+                    },
+                },
+            ]
+        },
+        "action": {
+            "anyOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["kind", "filter_ids", "intensity", "duration", "content_type"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": ["remove", "change"]},
+                        "filter_ids": {"type": "array", "items": {"type": "integer"}},
+                        "intensity": _NULLABLE_INT,
+                        "duration": _NULLABLE_STR,
+                        "content_type": _NULLABLE_STR,
+                    },
+                },
+            ]
+        },
+    },
+}
+
+
+class OpenAIAssistant(Assistant):
+    name = "openai"
+
+    def __init__(self) -> None:
+        self.fallback = EmbeddedAssistant()
+
+    def respond(
+        self,
+        *,
+        state: ConversationState,
+        message: str,
+        filters: Sequence[KnownFilter],
+        image: ChatImage | None = None,
+    ) -> Turn:
+        if image is None and deterministic_message(state, message):
+            turn = self.fallback.respond(state=state, message=message, filters=filters)
+            turn.assistant = self.name
+            return turn
+        try:
+            output = self.model_ask(state=state, message=message, filters=filters, image=image)
+            return turn_from_output(output, state=state, filters=list(filters), image=image)
+        except ModelError as error:
+            logger.warning(
+                "chat model failed (%s): %s; embedded assistant answers", error.reason, error
+            )
+            turn = self.fallback.respond(
+                state=state, message=message, filters=filters, image=image
+            )
+            turn.degraded_reason = error.reason
+            return turn
+
+    def model_ask(
+        self,
+        *,
+        state: ConversationState,
+        message: str,
+        filters: Sequence[KnownFilter],
+        image: ChatImage | None,
+    ) -> dict[str, Any]:
+        model = settings.DIYMOD_OPENAI_VISION_MODEL if image else settings.DIYMOD_OPENAI_MODEL
+        reply = chat_json_reply(
+            messages=model_messages(state=state, message=message, filters=filters, image=image),
+            schema=REPLY_SCHEMA,
+            schema_name="chat_reply",
+            model=model,
+        )
+        return reply.data
+
+
+def deterministic_message(state: ConversationState, message: str) -> bool:
+    understanding = rules.message_understand(message)
+    if understanding.intent in DETERMINISTIC_INTENTS:
+        return True
+    return state.awaiting == AWAITING_CONFIRM and (
+        understanding.intent in (rules.INTENT_YES, rules.INTENT_NO, rules.INTENT_DONE)
+    )
+
+
+def model_messages(
+    *,
+    state: ConversationState,
+    message: str,
+    filters: Sequence[KnownFilter],
+    image: ChatImage | None,
+) -> list[dict[str, Any]]:
+    context = {
+        "existing_filters": [
+            {
+                "id": known.id,
+                "filter_text": known.filter_text,
+                "content_type": known.content_type,
+                "intensity": known.intensity,
+                "duration": known.duration,
+            }
+            for known in filters
+        ],
+        "draft_in_progress": _draft_json(state.draft),
+        "started_from_image": state.from_image or image is not None,
+    }
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "system", "content": "Context: " + json.dumps(context)},
+    ]
+    if image is not None:
+        messages.append({"role": "system", "content": IMAGE_PROMPT})
+    messages += [{"role": item["role"], "content": item["content"]} for item in state.transcript]
+    messages.append({"role": "user", "content": _user_content(message, image)})
+    return messages
+
+
+def _draft_json(draft: Draft) -> dict[str, Any] | None:
+    if not draft.filter_text:
+        return None
+    return {
+        "filter_text": draft.filter_text,
+        "content_type": draft.content_type,
+        "intensity": draft.intensity,
+        "duration": draft.duration,
+    }
+
+
+def _user_content(message: str, image: ChatImage | None) -> Any:
+    if image is None:
+        return message
+    encoded = base64.b64encode(image.content).decode("ascii")
+    return [
+        {"type": "text", "text": message or "I'd like to create a filter for this image."},
+        {"type": "image_url", "image_url": {"url": f"data:{image.mime_type};base64,{encoded}"}},
+    ]
+
+
+# ---- the model's answer, checked ------------------------------------------------------------
+
+
+def turn_from_output(
+    output: dict[str, Any],
+    *,
+    state: ConversationState,
+    filters: list[KnownFilter],
+    image: ChatImage | None,
+) -> Turn:
+    """A Turn from the model's JSON; anything outside the contract raises ModelError."""
+    state = ConversationState(
+        draft=state.draft,
+        from_image=state.from_image or image is not None,
+        transcript=state.transcript,
+    )
+    text = _text_checked(output.get("text"))
+    reply_type = output.get("type")
+    if reply_type not in say.REPLY_TYPES:
+        raise _invalid(f"type {reply_type!r}")
+    options = _options_checked(output.get("options"))
+    action = _action_checked(output.get("action"), filters)
+    if action is not None:
+        return _action_turn(state, action, filters)
+    if reply_type == say.TYPE_READY:
+        return _ready_turn(
+            state, _filter_data_checked(output.get("filter_data")), text, options, filters
+        )
+    if reply_type in (say.TYPE_COMPLETE, say.TYPE_INITIAL):
+        state.draft = Draft()
+    state.awaiting = AWAITING_NOTHING
+    return Turn(
+        reply=Reply(text=text, type=str(reply_type), options=options),
+        state=state,
+        assistant=OpenAIAssistant.name,
+    )
+
+
+def _action_turn(
+    state: ConversationState, action: PendingAction, filters: list[KnownFilter]
+) -> Turn:
+    # The confirmation is worded by the server from the action itself, so what the user says
+    # yes to is exactly what will be done.
+    state.pending = action
+    turn = existing.confirm(state, filters)
+    turn.assistant = OpenAIAssistant.name
+    return turn
+
+
+def _ready_turn(
+    state: ConversationState,
+    data: FilterData,
+    text: str,
+    options: tuple[str, ...],
+    filters: list[KnownFilter],
+) -> Turn:
+    state.draft = Draft(
+        filter_text=data.filter_text,
+        content_type=data.content_type,
+        intensity=data.intensity,
+        duration=data.duration,
+        context=data.context,
+    )
+    duplicate = existing.duplicate_find(data.filter_text, filters)
+    if duplicate is not None:
+        # The model was told about the user's filters; the server makes sure all the same.
+        turn = existing.duplicate_answer(state, duplicate)
+    else:
+        state.awaiting = AWAITING_SAVE
+        reply = Reply(text=text, type=say.TYPE_READY, options=options, filter_data=data)
+        turn = Turn(reply=reply, state=state)
+    turn.assistant = OpenAIAssistant.name
+    return turn
+
+
+def _text_checked(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _invalid("empty text")
+    return value.strip()[:MAX_TEXT_CHARS]
+
+
+def _options_checked(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _invalid("options are not a list of strings")
+    cleaned = [item.strip()[:MAX_OPTION_CHARS] for item in value if item.strip()]
+    return tuple(dict.fromkeys(cleaned))[:MAX_OPTIONS]
+
+
+def _filter_data_checked(value: Any) -> FilterData:
+    if not isinstance(value, dict):
+        raise _invalid("ready_for_config without filter_data")
+    filter_text = value.get("filter_text")
+    intensity = value.get("intensity")
+    if not isinstance(filter_text, str) or not filter_text.strip():
+        raise _invalid("empty filter_text")
+    if len(filter_text) > MAX_FILTER_TEXT_CHARS:
+        raise _invalid("filter_text too long")
+    if type(intensity) is not int or not 1 <= intensity <= 5:
+        raise _invalid(f"intensity {intensity!r}")
+    if value.get("content_type") not in CONTENT_TYPES or value.get("duration") not in DURATIONS:
+        raise _invalid("content_type or duration outside the contract")
+    context = value.get("context")
+    return FilterData(
+        filter_text=filter_text.strip(),
+        content_type=value["content_type"],
+        intensity=intensity,
+        duration=value["duration"],
+        context=context.strip() if isinstance(context, str) else "",
+    )
+
+
+def _action_checked(value: Any, filters: list[KnownFilter]) -> PendingAction | None:
+    """A proposed removal or change, limited to the user's own filters (ids the model was
+    shown); a proposal naming anything else is dropped, not trusted."""
+    if not isinstance(value, dict) or value.get("kind") not in ("remove", "change"):
+        return None
+    known = {item.id for item in filters}
+    ids = [item for item in value.get("filter_ids") or [] if type(item) is int and item in known]
+    if not ids:
+        return None
+    if value["kind"] == "remove":
+        return PendingAction(kind="remove", filter_ids=ids)
+    intensity = value.get("intensity")
+    change = PendingAction(
+        kind="change",
+        filter_ids=ids[:1],
+        intensity=intensity if type(intensity) is int and 1 <= intensity <= 5 else None,
+        duration=value.get("duration") if value.get("duration") in DURATIONS else None,
+        content_type=value.get("content_type")
+        if value.get("content_type") in CONTENT_TYPES
+        else None,
+    )
+    if change.intensity is None and change.duration is None and change.content_type is None:
+        return None
+    return change
+
+
+def _invalid(what: str) -> ModelError:
+    return ModelError(f"The model's chat reply is unusable: {what}", reason="invalid_output")
