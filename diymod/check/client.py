@@ -178,7 +178,8 @@ class CheckClient:
                 f"HTTP {status}" + (f": {hint}" if hint else ""),
             ) from error
         except InvalidHandshake as error:
-            raise step_failed("a WebSocket handshake", f"{error}") from error
+            cause = f" ({error.__cause__})" if error.__cause__ else ""
+            raise step_failed("a WebSocket handshake answer", f"{error}{cause}") from error
         except TimeoutError as error:
             raise StepFailed(f"no WebSocket handshake answer within {self.timeout:g} s") from error
         except OSError as error:
