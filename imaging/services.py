@@ -9,17 +9,14 @@ layer of the same process.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import lru_cache
 
-from asgiref.sync import SyncToAsync
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import OperationalError, close_old_connections, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -55,6 +52,7 @@ CONFIG_TYPE = "cartoonish"  # the only deferred type the extension knows (CONTRA
 DEFAULT_STUCK_SECONDS = 120
 EAGER_THREADS = 2
 EAGER_RETRY_DELAYS = (0.5, 2.0, 5.0)
+DATABASE_LOCKED_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 
 
 def image_job_request(
@@ -128,7 +126,7 @@ def image_config_for(
 def image_job_dispatch(*, job_id: int) -> None:
     """Start the job: Celery with a broker, the background pool in the eager default."""
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
-        eager_pool().submit(image_job_run_in_background, job_id, server_event_loop())
+        eager_pool().submit(image_job_run_in_background, job_id)
         return
     from imaging.tasks import image_job_run_task
 
@@ -140,44 +138,38 @@ def eager_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=EAGER_THREADS, thread_name_prefix="image-job")
 
 
-def server_event_loop() -> asyncio.AbstractEventLoop | None:
-    """The ASGI server's event loop when called from a request (asgiref records it for the
-    threads that run sync views), else None."""
-    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
-        return None
-    return getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-
-
-def image_job_run_in_background(
-    job_id: int, loop: asyncio.AbstractEventLoop | None = None
-) -> None:
-    """The eager mode's stand-in for the Celery task: same run, same bounded retries.
-
-    The in-memory channel layer's queues belong to the server's event loop and are not
-    thread-safe; recording that loop for this thread makes `realtime.send_to_user` (through
-    asgiref's async_to_sync) run the push ON that loop instead of on a private one.
-    """
-    if loop is not None:
-        SyncToAsync.threadlocal.main_event_loop = loop
-        SyncToAsync.threadlocal.main_event_loop_pid = os.getpid()
+def image_job_run_in_background(job_id: int) -> None:
+    """The eager mode's stand-in for the Celery task: same run, same bounded retries. (The
+    push reaches sockets of this process: `realtime.send_to_user` runs it on their loop.)"""
     close_old_connections()
     try:
-        for delay in (*EAGER_RETRY_DELAYS, None):
-            try:
-                image_job_run(job_id=job_id)
-                return
-            except FetchTransientError as error:
-                if delay is None:
-                    image_job_fail(job_id=job_id, error=f"FetchTransientError: {error}")
-                    return
-                time.sleep(delay)
+        image_job_run_with_retries(job_id=job_id)
     except Exception:
         logger.exception("image job %s crashed in the background pool", job_id)
     finally:
         # Connections are per thread; a pool thread must not keep one open forever.
         connections.close_all()
-        SyncToAsync.threadlocal.__dict__.pop("main_event_loop", None)
-        SyncToAsync.threadlocal.__dict__.pop("main_event_loop_pid", None)
+
+
+def image_job_run_with_retries(*, job_id: int) -> None:
+    transient_delays = iter(EAGER_RETRY_DELAYS)
+    locked_delays = iter(DATABASE_LOCKED_DELAYS)
+    while True:
+        try:
+            image_job_run(job_id=job_id)
+            return
+        except FetchTransientError as error:
+            delay = next(transient_delays, None)
+            if delay is None:
+                image_job_fail(job_id=job_id, error=f"FetchTransientError: {error}")
+                return
+        except OperationalError as error:
+            # SQLite (the embedded default) can refuse a write while another thread writes;
+            # the run is idempotent, so running it again is safe.
+            delay = next(locked_delays, None)
+            if delay is None or "locked" not in str(error):
+                raise
+        time.sleep(delay)
 
 
 # --- stuck jobs, retries ------------------------------------------------------------------------

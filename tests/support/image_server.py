@@ -17,6 +17,8 @@ Routes (all GET; query parameters optional):
 - /fake-image                     text served as image/jpeg.
 - /bomb?w=&h=                     a tiny PNG whose header claims w x h pixels.
 - /status?code=503                an empty answer with that status.
+- /gate?key=k                     holds the answer until `server.gate_open("k")` (30 s at most),
+                                  then an image: "the fetch is in flight" without timing.
 - /flaky?fail=2&key=k             503 for the first `fail` requests with that key, then an image
                                   (w, h, delay as for /image.jpg).
 
@@ -145,6 +147,7 @@ class ImageRequestHandler(BaseHTTPRequestHandler):
             "/bomb": self.bomb_send,
             "/status": lambda query: self.plain_send(int(query.get("code", "500")), b""),
             "/flaky": self.flaky_send,
+            "/gate": self.gate_send,
         }
 
     def plain_send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
@@ -167,6 +170,10 @@ class ImageRequestHandler(BaseHTTPRequestHandler):
             orientation=orientation,
         )
         self.plain_send(200, body, CONTENT_TYPES[image_format])
+
+    def gate_send(self, query: dict[str, str]) -> None:
+        self.server.gate(query.get("key", "")).wait(timeout=30)
+        self.image_send(query)
 
     def flaky_send(self, query: dict[str, str]) -> None:
         seen = self.server.count(f"flaky:{query.get('key', '')}")
@@ -238,7 +245,12 @@ class ImageHTTPServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), ImageRequestHandler)
         self.requests: list[tuple[str, str]] = []
         self.counters: dict[str, int] = {}
+        self.gates: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+
+    def gate(self, key: str) -> threading.Event:
+        with self._lock:
+            return self.gates.setdefault(key, threading.Event())
 
     def count(self, key: str) -> int:
         """How many times `key` was seen, this time included."""
@@ -274,6 +286,10 @@ class ImageServer:
     def url(self, path: str = "/image.jpg") -> str:
         return f"http://{self.host_port}{path}"
 
+    def gate_open(self, key: str) -> None:
+        """Let every request waiting at /gate?key=`key` (and later ones) through."""
+        self.httpd.gate(key).set()
+
     def paths_requested(self) -> list[str]:
         return [path for path, _host in self.requests]
 
@@ -282,6 +298,8 @@ class ImageServer:
         return self
 
     def stop(self) -> None:
+        for gate in list(self.httpd.gates.values()):
+            gate.set()  # never leave a handler thread waiting
         self.httpd.shutdown()
         self.httpd.server_close()
 
