@@ -494,8 +494,7 @@
 
   function imageFailed(figure, message) {
     figure.dataset.state = "failed";
-    const spinner = figure.querySelector(".spinner");
-    if (spinner) spinner.remove();
+    for (const stale of figure.querySelectorAll(".spinner, figcaption")) stale.remove();
     figure.append(element("figcaption", { text: message }));
   }
 
@@ -682,7 +681,7 @@
     const parts = [
       (stats.posts ?? postCount) + " posts",
       (stats.matched ?? 0) + " matched",
-      (stats.images ?? 0) + " images sent for transformation",
+      (stats.images ?? 0) + ((stats.images ?? 0) === 1 ? " image" : " images") + " sent for transformation",
       (stats.cache_hits ?? 0) + " decisions from cache",
       (stats.model_calls ?? 0) + " model calls",
       (stats.milliseconds ?? "?") + " ms on the server",
