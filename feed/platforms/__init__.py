@@ -29,7 +29,7 @@ def feed_parse(platform: str, body: str) -> ParsedFeed:
 
 
 def platform_from_url(url: str) -> str | None:
-    """"reddit" when the URL's host contains reddit.com, "x" for x.com / twitter.com and their
+    """ "reddit" when the URL's host contains reddit.com, "x" for x.com / twitter.com and their
     subdomains, else None (CONTRACT.md section 2). Only the host counts: `evil.com/?x.com` is
     not X."""
     try:

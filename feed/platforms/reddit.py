@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 
 from feed.platforms.base import FeedParseError, MediaEdit, MediaRef, ParsedFeed, Post, TextField
@@ -28,6 +29,11 @@ _TEXT_SLOTS = frozenset({"title", "text-body", "comment"})
 _BODY_WRAPPER = "shreddit-post-text-body"  # holds the a/div[slot=text-body] that has the text
 _BACKGROUND_CLASS = "post-background-image-filter"  # a blurred copy behind the real image
 PROCESSED_CLASS = "diy-mod-processed"
+_WANTED_TAGS = frozenset(POST_TAGS) | _CONTEXT_TAGS | {"img"}
+# Start tags that may carry a text slot; a pre-filter only, the parsed `slot` decides.
+_TEXT_SLOT_HINT = re.compile(
+    r"""[\s"'/]slot[\t\n\f\r ]*=[\t\n\f\r ]*["']?(?:title|text-body|comment)(?:["'\s/>]|$)"""
+)
 
 
 @dataclass
@@ -93,15 +99,8 @@ def reddit_feed_parse(body: str) -> RedditFeed:
         raise FeedParseError("the Reddit feed body is empty")
     if body.lstrip()[:1] in ("{", "["):
         raise FeedParseError("the Reddit feed body is JSON, not shreddit HTML")
-    elements = html_elements_find(body, _is_wanted)
+    elements = html_elements_find(body, _WANTED_TAGS, "slot", _TEXT_SLOT_HINT)
     return RedditFeed(body, _owners_collect(elements))
-
-
-def _is_wanted(source: str, tag: Tag) -> bool:
-    name = tag.name
-    if name in POST_TAGS or name in _CONTEXT_TAGS or name == "img":
-        return True
-    return source.find("slot", tag.name_end, tag.end) >= 0  # cheap; filtered exactly later
 
 
 def _owners_collect(elements: list[Element]) -> list[_Owner]:
