@@ -77,9 +77,23 @@ def response_explain(response: httpx.Response) -> str:
     return f"HTTP {response.status_code}: {message or excerpt(json.dumps(body))}"
 
 
+def connect_failure_name(error: BaseException) -> str:
+    """ "connection refused" rather than anyio's "All connection attempts failed"."""
+    cause: BaseException | None = error
+    for _ in range(8):  # the chain is short; bounded all the same
+        if cause is None:
+            break
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused: nothing listens there"
+        if isinstance(cause, OSError) and "Name or service not known" in str(cause):
+            return "host name not found"
+        cause = cause.__cause__ or cause.__context__
+    return str(error) or error.__class__.__name__
+
+
 def http_error_explain(error: httpx.HTTPError, url: str, timeout: float) -> str:
     if isinstance(error, httpx.ConnectError):
-        return f"no connection to {url} ({error or 'connection refused'})"
+        return f"no connection to {url} ({connect_failure_name(error)})"
     if isinstance(error, httpx.TimeoutException):
         return f"no answer from {url} within {timeout:g} s"
     return f"{error.__class__.__name__} from {url}: {error}"
@@ -183,7 +197,8 @@ class CheckClient:
         except TimeoutError as error:
             raise StepFailed(f"no WebSocket handshake answer within {self.timeout:g} s") from error
         except OSError as error:
-            raise StepFailed(f"no connection to {self.socket_url} ({error})") from error
+            explained = connect_failure_name(error)
+            raise StepFailed(f"no connection to {self.socket_url} ({explained})") from error
         self.reader = asyncio.get_running_loop().create_task(self.socket_read())
 
     async def socket_read(self) -> None:

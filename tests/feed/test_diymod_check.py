@@ -282,7 +282,7 @@ def test_wrong_port_fails_at_ping_with_exit_1_and_says_nobody_answered() -> None
     report = json_report(completed)
     assert report["ok"] is False
     assert step_names(report) == ["ping"]
-    assert "no connection to" in report["steps"][0]["detail"]
+    assert "connection refused" in report["steps"][0]["detail"]
 
 
 def test_human_output_prints_each_step_and_a_failed_verdict() -> None:
