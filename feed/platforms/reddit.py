@@ -206,31 +206,45 @@ def _img_tag_edit(source: str, tag: Tag, edit: MediaEdit) -> str:
     an original rendition; a gallery slide's `data-lazy-srcset` too, or the carousel would copy
     it back into `srcset` when the slide is shown.
     """
-    config = json.dumps(edit.config, ensure_ascii=False, separators=(",", ":"))
-    custom = json.dumps({**edit.config, "intervention": edit.config.get("type")},
-                        ensure_ascii=False, separators=(",", ":"))  # fmt: skip
-    replacements = {"diy-mod-image": config, "diy-mod-custom": custom, "srcset": ""}
     spans = attribute_spans(source, tag)
-    names = {name for name, *_rest in spans}
-    classes = next((source[value[0] : value[1]] if value else "" for name, _s, _e, value in spans
-                    if name == "class"), None)  # fmt: skip
-    replacements["class"] = _class_with_processed(classes)
-    if "data-lazy-srcset" in names:
+    raw_class = next((value for name, _start, _end, value in spans if name == "class"), None)
+    replacements = {
+        "class": _class_with_processed(source[raw_class[0] : raw_class[1]] if raw_class else ""),
+        "srcset": "",
+        "diy-mod-image": _json_compact(edit.config),
+        "diy-mod-custom": _json_compact({**edit.config, "intervention": edit.config.get("type")}),
+    }
+    if any(name == "data-lazy-srcset" for name, *_rest in spans):
         replacements["data-lazy-srcset"] = ""
+    return _start_tag_rewrite(source, tag, spans, replacements)
+
+
+def _start_tag_rewrite(
+    source: str,
+    tag: Tag,
+    spans: list[tuple[str, int, int, tuple[int, int] | None]],
+    values: dict[str, str],
+) -> str:
+    """The start tag with each named attribute set (in place when present, else appended);
+    every other byte of the tag is kept."""
     pieces, position, done = [], tag.start, set()
     for name, start, end, _value in spans:
-        if name in replacements and name not in done:
-            pieces.append(source[position:start])
-            pieces.append(f'{name}="{attribute_value_escape(replacements[name])}"')
-            position, _ = end, done.add(name)
+        if name in values and name not in done:  # browsers read the first of duplicates
+            pieces += [source[position:start], f'{name}="{attribute_value_escape(values[name])}"']
+            position = end
+            done.add(name)
     closing = tag.end - 1
     if source[tag.end - 2] == "/" and not (spans and spans[-1][2] > tag.end - 2):
         closing = tag.end - 2  # `/>`, unless the slash belongs to an unquoted value
-    pieces.append(source[position:closing].rstrip(" "))
-    pieces.extend(f' {name}="{attribute_value_escape(value)}"'
-                  for name, value in replacements.items() if name not in done)  # fmt: skip
-    pieces.append(source[closing : tag.end])
+    added = [f' {name}="{attribute_value_escape(value)}"' for name, value in values.items()
+             if name not in done]  # fmt: skip
+    kept = source[position:closing]
+    pieces += [kept.rstrip(" ") if added else kept, *added, source[closing : tag.end]]
     return "".join(pieces)
+
+
+def _json_compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _class_with_processed(raw_classes: str | None) -> str:
