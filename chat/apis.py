@@ -15,13 +15,12 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from chat.assistant.replies import REPLY_TYPES
-from chat.assistant.state import CONTENT_TYPES, DURATIONS
 from chat.services import chat_image_read, chat_message_clean, chat_reply
 from chat.uploads import MemoryOnlyUploadHandler
 from diymod.errors import ApplicationError
 from diymod.throttling import ChatRateThrottle
 from filters.authentication import request_user_resolve, user_id_clean
-from filters.models import User
+from filters.models import Filter, User
 
 DEFAULT_USER_ID = "default_user"  # CONTRACT section 1: chat calls may omit user_id
 
@@ -45,9 +44,9 @@ CHAT_REPLY = inline_serializer(
             allow_null=True,
             fields={
                 "filter_text": serializers.CharField(),
-                "content_type": serializers.ChoiceField(choices=CONTENT_TYPES),
+                "content_type": serializers.ChoiceField(choices=Filter.ContentType.choices),
                 "intensity": serializers.IntegerField(min_value=1, max_value=5),
-                "duration": serializers.ChoiceField(choices=DURATIONS),
+                "duration": serializers.ChoiceField(choices=Filter.Duration.choices),
                 "context": serializers.CharField(required=False),
             },
         ),
@@ -80,7 +79,8 @@ class ChatThrottle(ChatRateThrottle):
     """Reads DIYMOD_RATE_CHAT per request (DRF binds the rates at import time otherwise)."""
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return str(rate) if rate else None
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         # Parse first: the parent treats any error as a cache outage, and a malformed body
@@ -89,8 +89,14 @@ class ChatThrottle(ChatRateThrottle):
         return super().allow_request(request, view)
 
 
-def chat_user_resolve(request: Request, data: Any) -> User:
-    claimed = user_id_clean(data.get("user_id") if hasattr(data, "get") else None)
+def body_dict(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise ApplicationError("Request body must be a JSON object.")
+    return request.data
+
+
+def chat_user_resolve(request: Request, data: dict[str, Any]) -> User:
+    claimed = user_id_clean(data.get("user_id"))
     if claimed is None and not isinstance(request.user, User):
         claimed = DEFAULT_USER_ID  # a Bearer token names the user itself
     return request_user_resolve(request, claimed)
@@ -101,9 +107,7 @@ class ChatApi(APIView):
 
     @extend_schema(operation_id="chat", request=ChatInputSerializer, responses=RESPONSES)
     def post(self, request: Request) -> Response:
-        data = request.data
-        if not isinstance(data, dict):
-            raise ApplicationError("Request body must be a JSON object.")
+        data = body_dict(request)
         user = chat_user_resolve(request, data)
         message = chat_message_clean(data.get("message"))
         body = chat_reply(user=user, message=message, history=data.get("history"))
@@ -125,7 +129,7 @@ class ChatImageApi(APIView):
         responses=RESPONSES,
     )
     def post(self, request: Request) -> Response:
-        data = request.data
+        data = body_dict(request)
         user = chat_user_resolve(request, data)
         handler = request.upload_handlers[0]
         image = chat_image_read(

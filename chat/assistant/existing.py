@@ -52,14 +52,13 @@ def duplicate_find(filter_text: str, filters: list[KnownFilter]) -> KnownFilter 
 
 def duplicate_answer(state: ConversationState, duplicate: KnownFilter) -> Turn:
     draft = state.draft
-    changes = _changes_from(
+    state.pending = _change_to(
         duplicate,
         intensity=draft.intensity,
         duration=draft.duration,
         content_type=draft.content_type,
     )
-    state.pending = PendingAction(kind="change", filter_ids=[duplicate.id], **changes)
-    if changes:
+    if not change_is_empty(state.pending):
         state.awaiting = AWAITING_CONFIRM
         reply = _confirm_question(state.pending, [duplicate], lead="You already have a filter for")
         return Turn(reply=reply, state=state)
@@ -116,11 +115,10 @@ def change_target(state: ConversationState, target: KnownFilter, settings: Setti
     intensity = settings.intensity
     if intensity is None and settings.intensity_shift:
         intensity = intensity_shifted(target.intensity, settings.intensity_shift)
-    changes = _changes_from(
+    state.pending = _change_to(
         target, intensity=intensity, duration=settings.duration, content_type=settings.content_type
     )
-    state.pending = PendingAction(kind="change", filter_ids=[target.id], **changes)
-    if changes:
+    if not change_is_empty(state.pending):
         state.awaiting = AWAITING_CONFIRM
         return Turn(reply=_confirm_question(state.pending, [target]), state=state)
     if settings.any():
@@ -130,15 +128,21 @@ def change_target(state: ConversationState, target: KnownFilter, settings: Setti
     return Turn(reply=_change_detail_question(target), state=state)
 
 
-def _changes_from(
+def _change_to(
     known: KnownFilter, *, intensity: int | None, duration: str | None, content_type: str | None
-) -> dict[str, object]:
-    asked = {"intensity": intensity, "duration": duration, "content_type": content_type}
-    return {
-        name: value
-        for name, value in asked.items()
-        if value is not None and value != getattr(known, name)
-    }
+) -> PendingAction:
+    """A change of `known` keeping only the settings that differ from what it has now."""
+    return PendingAction(
+        kind="change",
+        filter_ids=[known.id],
+        intensity=intensity if intensity != known.intensity else None,
+        duration=duration if duration != known.duration else None,
+        content_type=content_type if content_type != known.content_type else None,
+    )
+
+
+def change_is_empty(action: PendingAction) -> bool:
+    return action.intensity is None and action.duration is None and action.content_type is None
 
 
 # ---- answers to our questions ---------------------------------------------------------------

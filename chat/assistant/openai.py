@@ -377,9 +377,7 @@ def _action_checked(value: Any, filters: list[KnownFilter]) -> PendingAction | N
         if value.get("content_type") in CONTENT_TYPES
         else None,
     )
-    if change.intensity is None and change.duration is None and change.content_type is None:
-        return None
-    return change
+    return None if existing.change_is_empty(change) else change
 
 
 def _invalid(what: str) -> ModelError:

@@ -8,7 +8,9 @@ live in vocabulary.py; this module only applies them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from chat.assistant import vocabulary as words
 
@@ -26,6 +28,8 @@ INTENT_NO = "no"
 INTENT_SETTINGS = "settings"  # only settings ("for a week", "just blur"), no topic
 INTENT_UNKNOWN = "unknown"
 INTENT_EMPTY = "empty"
+
+Value = TypeVar("Value")
 
 MAX_TOPIC_WORDS = 8  # a filter text is a few words; longer means we did not find the topic
 MAX_BARE_TOPIC_WORDS = 5  # without a request verb, only a short noun phrase counts as a topic
@@ -193,8 +197,8 @@ def _rounded_note(asked: str, chosen: str) -> str:
 
 
 def _first_match(
-    patterns: list[tuple[re.Pattern[str], object]], text: str
-) -> tuple[object | None, str]:
+    patterns: Sequence[tuple[re.Pattern[str], Value]], text: str
+) -> tuple[Value | None, str]:
     for pattern, value in patterns:
         found = pattern.search(text)
         if found:
@@ -321,7 +325,7 @@ def request_lead_find(text: str) -> tuple[bool, int | None, str | None, str]:
     for pattern, value in words.LEAD_PATTERNS:
         found = pattern.search(text)
         if found:
-            intensity, duration = value  # type: ignore[misc]
+            intensity, duration = value
             return True, intensity, duration, _cut(text, found)
     return False, None, None, text
 

@@ -7,11 +7,13 @@ Intensities follow CONTRACT.md section 4: 1-2 blur, 3 warning overlay, 4-5 rewri
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 FLAGS = re.IGNORECASE
+Value = TypeVar("Value")
 
 
-def _compile(patterns: list[tuple[str, object]]) -> list[tuple[re.Pattern[str], object]]:
+def _compile(patterns: list[tuple[str, Value]]) -> list[tuple[re.Pattern[str], Value]]:
     return [(re.compile(pattern, FLAGS), value) for pattern, value in patterns]
 
 
@@ -318,7 +320,7 @@ CREATE_FILTER_LEAD = re.compile(
     r"more| new| a new)*(?: new)? filter(?: for| on| about| against| to (?:hide|block))?\b",
     FLAGS,
 )
-LEAD_PATTERNS = _compile(
+LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _compile(
     [
         (
             r"\bi (?:never|don't ever|do not ever|dont ever) (?:ever )?(?:want|wish|need) to "
