@@ -1,0 +1,266 @@
+"""The playground in a real headless Chromium (Debian's, /usr/bin/chromium) against a real daphne.
+
+One server for the module: the embedded default (SQLite in a temporary folder, in-memory
+channel layer, image jobs on the server's background threads), on a free port, with that port's
+origin allowed for the WebSocket and its playground pictures fetchable (PORT).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from tests.support.live_server import (
+    BIN,
+    Process,
+    free_port,
+    migrate,
+    process_start,
+    server_env,
+    wait_until_serving,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "playground.png"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SPIDER_POST = "t3_pg1001"
+SPOILER_POST = "t3_pg1002"
+HOSTILE_POST = "t3_pg1004"
+WAIT_MS = 30_000
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+class Server:
+    def __init__(self, port: int, process: Process) -> None:
+        self.port = port
+        self.process = process
+        self.base_url = f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    port = free_port()
+    folder = tempfile.mkdtemp(prefix="diymod-playground-")
+    env = server_env(
+        {
+            "PORT": str(port),
+            "DIYMOD_CORS_ORIGINS": f"http://127.0.0.1:{port}",
+            "DIYMOD_MEDIA_ROOT": f"{folder}/media",
+            "DIYMOD_LOG_LEVEL": "warning",
+        },
+        database_url=f"sqlite:///{folder}/db.sqlite3",
+    )
+    # The embedded default, whatever the calling shell says.
+    for name in ("REDIS_URL", "CELERY_BROKER_URL", "OPENAI_API_KEY", "DIYMOD_PUBLIC_URL"):
+        env.pop(name, None)
+    for name in [key for key in env if key.startswith("DIYMOD_IMAGE_")]:
+        env.pop(name)
+    migrate(env)
+    args = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "diymod.asgi:application"]
+    process = process_start(args, env, "playground-daphne")
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/ping", process)
+        yield Server(port, process)
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, server: Server) -> Iterator:
+    """A fresh browser profile (so a fresh user id) on the playground, socket connected."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server.base_url + "/")
+    page.wait_for_selector("#socket-status[data-state='open']", timeout=WAIT_MS)
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def filter_add_through_the_form(page, text: str, intensity: str) -> None:
+    page.get_by_label("What you don't want to see").fill(text)
+    page.get_by_label("Intensity").select_option(intensity)
+    page.get_by_role("button", name="Add filter").click()
+    page.locator("#filter-list li", has_text=text).wait_for(timeout=WAIT_MS)
+
+
+def feed_moderate(page, sample_title_start: str) -> None:
+    page.get_by_label(re.compile("^" + re.escape(sample_title_start))).check()
+    page.get_by_role("button", name="Moderate this feed").click()
+    page.locator("#moderated-feed .post").first.wait_for(timeout=WAIT_MS)
+
+
+def post(page, column: str, post_id: str):
+    return page.locator(f"#{column}-feed .post[data-post-id='{post_id}']")
+
+
+def test_a_filter_made_in_the_page_marks_the_moderated_column_and_swaps_the_image(
+    page, server: Server
+) -> None:
+    filter_add_through_the_form(page, "spiders", "2")
+    filter_add_through_the_form(page, "Severance spoilers", "3")
+    feed_moderate(page, "Reddit home feed")
+
+    # Blur spans and warning cards: in the moderated column, never in the original.
+    assert page.locator("#original-feed .diymod-blur, #original-feed .diymod-card").count() == 0
+    blur = post(page, "moderated", SPIDER_POST).locator(".diymod-blur")
+    assert blur.count() >= 1
+    assert "spider" in blur.first.inner_text().lower()
+    card = post(page, "moderated", SPOILER_POST).locator(".diymod-card").first
+    assert card.is_visible()
+    assert "Helly" not in card.inner_text()  # the spoiler stays under the card
+    assert "Severance" not in card.locator(".diymod-card-warning").inner_text()
+    assert post(page, "original", SPOILER_POST).inner_text().count("Helly") == 1
+
+    # The hostile post reads as written in both columns and injects nothing.
+    for column in ("original", "moderated"):
+        assert "Tom & Jerry <3 <script>" in post(page, column, HOSTILE_POST).inner_text()
+    assert post(page, "moderated", HOSTILE_POST).locator(".diymod-blur").count() >= 1
+    assert page.locator("#original-feed script, #moderated-feed script").count() == 0
+
+    # Per-post badges and the summary line come from the response's `posts` and `stats`.
+    assert "Matched “spiders”" in post(page, "moderated", SPIDER_POST).inner_text()
+    assert "No filter matched" in post(page, "moderated", "t3_pg1005").inner_text()
+    assert re.search(r"5 posts · [1-9] matched", page.locator("#feed-summary").inner_text())
+
+    # The spider picture: spinner first, then the pushed result, loaded.
+    figure = post(page, "moderated", SPIDER_POST).locator("figure")
+    original_src = figure.locator("img").get_attribute("data-original-src")
+    page.wait_for_function(
+        "f => f.dataset.state === 'done'", arg=figure.element_handle(), timeout=WAIT_MS
+    )
+    swapped = figure.locator("img")
+    result_url = swapped.evaluate("img => img.src")
+    assert result_url != original_src
+    assert result_url.startswith(server.base_url + "/")
+    assert swapped.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert figure.get_attribute("data-swapped-by") == "socket"
+    assert post(page, "original", SPIDER_POST).locator("img").get_attribute("src") == original_src
+
+    # The page showed what the server says: the result of that image's job, not the original.
+    polled = httpx.get(
+        server.base_url + "/get_img_result",
+        params={"img_url": original_src, "filters": '["spiders"]'},
+    ).json()
+    assert (polled["status"], polled["processed_value"]) == ("COMPLETED", result_url)
+    original_bytes = httpx.get(original_src).content
+    result_bytes = httpx.get(result_url).content
+    assert result_bytes != original_bytes
+    assert Image.open(BytesIO(result_bytes)).size[0] > 0
+
+    screenshot_save(page)
+
+
+def screenshot_save(page) -> None:
+    """docs/playground.png for the README, in 256 colours to keep the repository small."""
+    page.set_viewport_size({"width": 1280, "height": 1700})
+    shot = Image.open(BytesIO(page.screenshot(full_page=False))).convert("RGB")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shot.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(SCREENSHOT, optimize=True)
+
+
+def test_the_page_works_with_the_keyboard_alone(page) -> None:
+    def tab_to(predicate: str, limit: int = 60) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(
+                f"(() => {{ const el = document.activeElement; return {predicate}; }})()"
+            ):
+                return
+        raise AssertionError(f"Tab never reached an element where {predicate}")
+
+    tab_to("el.id === 'filter-text'")
+    page.keyboard.type("Severance spoilers")  # intensity 3, a warning card, is the default
+    tab_to("el.tagName === 'BUTTON' && el.textContent === 'Add filter'")
+    page.keyboard.press("Enter")
+    page.locator("#filter-list li", has_text="Severance spoilers").wait_for(timeout=WAIT_MS)
+
+    tab_to("el.id === 'moderate-button'")
+    page.keyboard.press("Enter")
+    page.locator("#moderated-feed .diymod-card").first.wait_for(timeout=WAIT_MS)
+
+    tab_to("el.classList.contains('diymod-reveal')", limit=200)
+    revealed_id = page.evaluate("document.activeElement.getAttribute('aria-controls')")
+    hidden_text = page.locator(f"#{revealed_id}")
+    assert not hidden_text.is_visible()
+    page.keyboard.press("Enter")
+    assert hidden_text.is_visible()
+    assert page.evaluate("document.activeElement.getAttribute('aria-expanded')") == "true"
+
+
+def test_blurred_words_are_readable_on_keyboard_focus(page, server: Server) -> None:
+    httpx.post(
+        server.base_url + "/filters",
+        json={"user_id": page.input_value("#user-id"), "filter_text": "spiders", "intensity": 1},
+    ).raise_for_status()
+    feed_moderate(page, "X home timeline")
+    blur = page.locator("#moderated-feed .diymod-blur").first
+    assert blur.evaluate("el => getComputedStyle(el).filter").startswith("blur")
+    blur.focus()
+    page.wait_for_function(
+        "el => getComputedStyle(el).filter === 'none'", arg=blur.element_handle(), timeout=5000
+    )
+    tweet = page.locator("#moderated-feed .post", has_text="Tom & Jerry <3 <script>")
+    assert tweet.locator(".diymod-blur").count() >= 1
+
+
+def test_every_control_and_button_has_an_accessible_name(page) -> None:
+    filter_add_through_the_form(page, "Severance spoilers", "3")
+    feed_moderate(page, "Reddit home feed")
+    unnamed = page.evaluate(
+        """() => Array.from(document.querySelectorAll('input, select, textarea, button'))
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                          && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+            .map(el => el.outerHTML)"""
+    )
+    assert unnamed == []
+
+
+def test_a_pasted_payload_is_moderated_and_a_foreign_url_is_refused(page, server: Server) -> None:
+    sample = httpx.get(server.base_url + "/playground/samples/reddit-pics").json()
+    page.get_by_label("Paste a payload of your own").check()
+    page.get_by_label("Request URL").fill("https://example.org/feed")
+    page.get_by_label("Response body").fill(sample["body"])
+    page.get_by_role("button", name="Moderate this feed").click()
+    assert "reddit.com or x.com" in page.locator("#feed-message").inner_text()
+    assert page.locator("#moderated-feed .post").count() == 0
+
+    page.get_by_label("Request URL").fill(sample["url"])
+    page.get_by_role("button", name="Moderate this feed").click()
+    page.locator("#moderated-feed .post").first.wait_for(timeout=WAIT_MS)
+    assert page.locator("#moderated-feed .post").count() == 3
+    gallery = page.locator("#original-feed .post[data-post-id='t3_pg2001'] img")
+    assert gallery.count() == 2  # the later slide's URL sits in data-lazy-src
+    assert "No filter matched" in page.locator("#moderated-feed").inner_text()
