@@ -7,7 +7,8 @@ imports nothing of the server's own, so it checks a remote deployment as well as
     python -m diymod.check --url https://diymod.example.org --full
 
 Modules: `feeds` (the built-in feed), `image_server` (the picture --full serves), `client`
-(HTTP + socket, failure wording), `steps`, `runner`, `render`, `cli` (shared arguments).
+(HTTP + socket, failure wording), `context`, `basic_steps`, `image_steps`, `runner`, `render`,
+`report` (plain data), `cli` (arguments shared by the command and `python -m`).
 """
 
 from __future__ import annotations

@@ -7,15 +7,11 @@ import logging
 import time
 from collections.abc import Callable
 
+from diymod.check.basic_steps import BASIC_STEPS
 from diymod.check.client import CheckClient, StepFailed
+from diymod.check.context import CheckContext, Step
+from diymod.check.image_steps import FULL_STEPS, filter_delete_step
 from diymod.check.report import CheckOptions, CheckReport, StepResult
-from diymod.check.steps import (
-    BASIC_STEPS,
-    FULL_STEPS,
-    CheckContext,
-    Step,
-    filter_delete_step,
-)
 
 logger = logging.getLogger(__name__)
 

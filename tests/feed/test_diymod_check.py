@@ -356,7 +356,7 @@ def test_full_check_says_to_allow_the_image_host_when_the_job_fails(
 ) -> None:
     # A port the server does not allow: its SSRF guard must refuse to fetch from it.
     completed = check_command(
-        "--url", embedded_server.base_url, "--full", "--json", "--timeout", "20"
+        "--url", embedded_server.base_url, "--full", "--json", "--timeout", "10"
     )
     assert completed.returncode == 1
     report = json_report(completed)
@@ -433,5 +433,5 @@ def test_image_step_times_out_naming_the_missing_worker(tmp_path: Path, image_po
     assert failure["detail"].startswith(
         "no image_processed within 3 s: is a Celery worker running?"
     )
-    assert "/get_img_result says PENDING" in failure["detail"]
+    assert "(/get_img_result says PENDING)" in failure["detail"]
     assert report["steps"][-1]["name"] == "filter_delete" and report["steps"][-1]["ok"]

@@ -1,35 +1,31 @@
-"""The check's steps. Each takes the run's context, returns a one-line detail when it passed and
-raises `StepFailed` (expected vs. got) when it did not."""
+"""The full check: a temporary filter, a feed with an image, the image through the pipeline
+(DEFERRED → image_processed → /get_img_result → the result file), the filter removed."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import json
-import secrets
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
-from diymod.check.client import (
-    EXTENSION_ORIGIN,
-    CheckClient,
-    StepFailed,
-    excerpt,
-    step_failed,
+from diymod.check.client import StepFailed, excerpt, step_failed
+from diymod.check.context import (
+    CheckContext,
+    Step,
+    check_id_make,
+    feed_intact_check,
+    feed_response_get,
+    of_type,
+    since_ms,
 )
 from diymod.check.feeds import (
     FEED_URL,
     FILTER_TEXT,
-    PLAIN_BODY,
-    PLAIN_TITLE,
     SPIDER_BODY,
     SPIDER_TITLE,
     image_attributes_find,
@@ -38,8 +34,8 @@ from diymod.check.feeds import (
     text_marked,
 )
 from diymod.check.image_server import CheckImageServer, check_jpeg_bytes
-from diymod.check.report import CheckOptions
 
+NO_EVENT = "no image_processed"
 WORKER_HINT = "is a Celery worker running?"
 ALLOW_HINT = (
     "the server fetches images only from DIYMOD_IMAGE_ALLOWED_HOSTS and refuses loopback and "
@@ -47,130 +43,6 @@ ALLOW_HINT = (
     "DIYMOD_IMAGE_ALLOW_PRIVATE=1 (and --serve-host an address it can reach), or give the check "
     "--image-url with an image the server may fetch"
 )
-
-
-@dataclass
-class CheckContext:
-    """What one run carries from step to step."""
-
-    options: CheckOptions
-    client: CheckClient
-    exits: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
-    image_server: CheckImageServer | None = None
-    image_url: str = ""
-    filter_id: int | None = None
-    result_url: str = ""
-    feed_sent_at: float | None = None
-    end_to_end_ms: float | None = None
-
-
-Step = Callable[[CheckContext], Awaitable[str]]
-
-
-def check_id_make(prefix: str) -> str:
-    return f"{prefix}{secrets.token_hex(4)}"
-
-
-def since_ms(started: float | None) -> float:
-    return 0.0 if started is None else (time.perf_counter() - started) * 1000
-
-
-# --- HTTP basics ---------------------------------------------------------------------------------
-
-
-async def ping_step(context: CheckContext) -> str:
-    body = await context.client.http_json("GET", "/ping")
-    return f"{body.get('message', 'ok')}"
-
-
-async def healthz_step(context: CheckContext) -> str:
-    response = await context.client.http_send("GET", "/healthz")
-    try:
-        checks = response.json().get("checks") or {}
-    except (ValueError, AttributeError):
-        checks = {}
-    summary = ", ".join(f"{name} {result}" for name, result in checks.items())
-    if response.status_code != 200:
-        got = f"HTTP {response.status_code}" + (
-            f" ({summary})" if summary else f": {excerpt(response.text)}"
-        )
-        raise step_failed("HTTP 200 (healthy) from GET /healthz", got)
-    return summary or "healthy"
-
-
-# --- the socket ----------------------------------------------------------------------------------
-
-
-async def socket_open_step(context: CheckContext) -> str:
-    await context.client.socket_open()
-    path = urlsplit(context.client.socket_url).path
-    return f"{path} accepted with Origin {EXTENSION_ORIGIN}"
-
-
-def of_type(message_type: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda fields: fields.get("type") == message_type
-
-
-async def socket_connection_step(context: CheckContext) -> str:
-    client = context.client
-    await client.socket_send("connection", {"client": "diymod-check", "userId": client.user_id})
-    fields = await client.socket_await(
-        "connection_ack", of_type("connection_ack"), timeout=context.options.step_timeout
-    )
-    return str(fields.get("message") or "connection_ack")
-
-
-async def socket_ping_step(context: CheckContext) -> str:
-    client = context.client
-    await client.socket_send("ping", {"timestamp": datetime.now(UTC).isoformat()})
-    await client.socket_await("pong", of_type("pong"), timeout=context.options.step_timeout)
-    return "pong"
-
-
-def feed_response_get(fields: dict[str, Any], where: str) -> str:
-    """`feed.response` of a /get_feed answer or a processing_response: a non-empty string."""
-    feed = fields.get("feed")
-    returned = feed.get("response") if isinstance(feed, dict) else None
-    if not isinstance(returned, str) or not returned:
-        raise step_failed(f"feed.response (a non-empty string) in {where}", excerpt(str(fields)))
-    return returned
-
-
-def feed_intact_check(returned: str, post_id: str) -> None:
-    """The post and Reddit's own paging element must survive (CONTRACT section 3)."""
-    missing = [
-        part for part in (post_id, "<shreddit-post", "faceplate-partial") if part not in returned
-    ]
-    if missing:
-        raise step_failed(
-            "the feed back intact", f"{', '.join(missing)} missing: {excerpt(returned)}"
-        )
-
-
-async def socket_process_feed_step(context: CheckContext) -> str:
-    client = context.client
-    request_id, post_id = check_id_make("diymod-check-"), check_id_make("t3_check")
-    sent = shreddit_feed_build(post_id=post_id, title=PLAIN_TITLE, body=PLAIN_BODY)
-    payload = {"url": FEED_URL, "platform": "reddit", "response": sent, "requestId": request_id}
-    await client.socket_send("process_feed", payload, requestId=request_id)
-    fields = await client.socket_await(
-        "processing_response",
-        lambda fields: (
-            of_type("processing_response")(fields) and fields.get("requestId") == request_id
-        ),
-        timeout=context.options.step_timeout,
-        error_matches=lambda fields: fields.get("requestId") in (None, request_id),
-    )
-    returned = feed_response_get(fields, "processing_response")
-    feed_intact_check(returned, post_id)
-    state = "unchanged" if returned == sent else "modified (this user's filters matched)"
-    server_ms = fields.get("processingTime")
-    return f"feed back {state}" + (
-        f", server time {server_ms} ms" if server_ms is not None else ""
-    )
-
-
-# --- the full check: an image through the pipeline -----------------------------------------------
 
 
 async def image_serve_step(context: CheckContext) -> str:
@@ -282,24 +154,26 @@ def fetch_hint(context: CheckContext) -> str:
     return f"{fetched}; {ALLOW_HINT.format(host_port=server.host_port)}"
 
 
-async def image_failure_explain(
-    context: CheckContext, failure: StepFailed, timed_out: bool
-) -> str:
+async def image_failure_explain(context: CheckContext, failure: StepFailed, timeout: float) -> str:
+    """Why no image_processed came, with what /get_img_result says about the job."""
     status, message = await image_result_status(context)
-    parts = [
-        failure.message,
-        f"/get_img_result says {status}" + (f": {message}" if message else ""),
-    ]
-    if status == "FAILED" or not timed_out:
-        parts.append(fetch_hint(context))
-    return "; ".join(parts)
+    said = f"/get_img_result says {status}" + (f": {message}" if message else "")
+    timed_out = failure.message.startswith(NO_EVENT)
+    if status == "FAILED":
+        # A failure is not always pushed, so a timeout can hide a failed job: name the job's fate.
+        what = f"{NO_EVENT} within {timeout:g} s" if timed_out else failure.message
+        return f"{what}; {said}; {fetch_hint(context)}"
+    if timed_out and status == "NOT FOUND":
+        return f"{NO_EVENT} within {timeout:g} s ({said}: the server queued no job for it)"
+    if timed_out:
+        return f"{NO_EVENT} within {timeout:g} s: {WORKER_HINT} ({said})"
+    return f"{failure.message}; {said}; {fetch_hint(context)}"
 
 
 async def image_processed_step(context: CheckContext) -> str:
     client, image_url = context.client, context.image_url
     timeout = context.options.image_timeout
     await client.socket_send("wait_for_image", {"image_url": image_url, "filters": [FILTER_TEXT]})
-    timeout_message = f"no image_processed within {timeout:g} s: {WORKER_HINT}"
     try:
         fields = await client.socket_await(
             "image_processed",
@@ -310,11 +184,10 @@ async def image_processed_step(context: CheckContext) -> str:
             error_matches=lambda fields: (
                 fields.get("image_url") in (None, image_url) and "requestId" not in fields
             ),
-            timeout_message=timeout_message,
+            timeout_message=f"{NO_EVENT} within {timeout:g} s",
         )
     except StepFailed as failure:
-        timed_out = failure.message.startswith(timeout_message)
-        raise StepFailed(await image_failure_explain(context, failure, timed_out)) from failure
+        raise StepFailed(await image_failure_explain(context, failure, timeout)) from failure
     result = fields.get("processed_value") or fields.get("result")
     if not isinstance(result, str) or not result:
         raise step_failed(
@@ -390,14 +263,6 @@ async def filter_delete_step(context: CheckContext) -> str:
     return f"filter {context.filter_id} deleted"
 
 
-BASIC_STEPS: list[tuple[str, Step]] = [
-    ("ping", ping_step),
-    ("healthz", healthz_step),
-    ("socket_open", socket_open_step),
-    ("socket_connection", socket_connection_step),
-    ("socket_ping", socket_ping_step),
-    ("socket_process_feed", socket_process_feed_step),
-]
 FULL_STEPS: list[tuple[str, Step]] = [
     ("image_serve", image_serve_step),
     ("filter_create", filter_create_step),
