@@ -2,8 +2,8 @@
 
 Re-serialising a page through a parser changes bytes the platform's own code depends on and is
 slow (DESIGN.md, "Performance targets"). Instead we tokenise tags the way a browser does
-(comments, raw-text elements and quoted attribute values are skipped correctly), keep a stack
-of open elements, and record only the elements a caller asks for, with their exact spans.
+(comments, raw-text elements and quoted attribute values are skipped correctly) and record
+only the elements a caller asks for, with their exact spans and nesting.
 Every pattern here runs in linear time, so hostile input cannot stall a worker.
 """
 

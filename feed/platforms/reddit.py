@@ -29,6 +29,7 @@ _TEXT_SLOTS = frozenset({"title", "text-body", "comment"})
 _BODY_WRAPPER = "shreddit-post-text-body"  # holds the a/div[slot=text-body] that has the text
 _BACKGROUND_CLASS = "post-background-image-filter"  # a blurred copy behind the real image
 PROCESSED_CLASS = "diy-mod-processed"
+_JSON_START = re.compile(r"\s*[\[{]")
 _WANTED_TAGS = frozenset(POST_TAGS) | _CONTEXT_TAGS | {"img"}
 # Start tags that may carry a text slot; a pre-filter only, the parsed `slot` decides.
 _TEXT_SLOT_HINT = re.compile(
@@ -97,7 +98,7 @@ def reddit_feed_parse(body: str) -> RedditFeed:
     body that is not HTML (empty, or JSON such as Reddit's `.json` API)."""
     if not isinstance(body, str) or not body.strip():
         raise FeedParseError("the Reddit feed body is empty")
-    if body.lstrip()[:1] in ("{", "["):
+    if _JSON_START.match(body):
         raise FeedParseError("the Reddit feed body is JSON, not shreddit HTML")
     elements = html_elements_find(body, _WANTED_TAGS, "slot", _TEXT_SLOT_HINT)
     return RedditFeed(body, _owners_collect(elements))

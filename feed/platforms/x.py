@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 TEXT_KEY = "full_text"
 _SEARCH_DEPTH = 8  # `instructions` sits 2-5 levels under `data` in every known timeline
-_QUOTE_DEPTH = 3  # a quote inside a retweet inside... deeper nesting is not rendered
+_QUOTE_DEPTH = 3  # quotes of quotes: the page renders one level; a little slack, no more
 _MEDIA_LISTS = (("extended_entities", "media"), ("entities", "media"))
 
 Json = dict[str, Any]
@@ -55,7 +55,7 @@ class XFeed(ParsedFeed):
         for (post_id, key), edit in media_edits.items():
             for tweet in copies.get(post_id, ()):
                 changed |= _tweet_media_edit(tweet, key, edit)
-        return _document_dump(document) if changed else self.source
+        return _document_dump(document, self.source) if changed else self.source
 
 
 def x_feed_parse(body: str) -> XFeed:
@@ -70,13 +70,19 @@ def x_feed_parse(body: str) -> XFeed:
     return XFeed(body, document)
 
 
-def _document_dump(document: Json) -> str:
+def _document_dump(document: Json, source: str) -> str:
+    """Compact JSON like X sends. Should it fail, the feed goes back unmoderated (and logged)
+    rather than broken: CONTRACT.md's golden rule."""
     try:
         dumped = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-        dumped.encode("utf-8")  # a lone surrogate from a `\ud800` escape cannot be sent raw
+        try:
+            dumped.encode("utf-8")  # a lone surrogate from a `\ud800` escape cannot go out raw
+        except UnicodeEncodeError:
+            dumped = json.dumps(document, separators=(",", ":"))
         return dumped
-    except UnicodeEncodeError:
-        return json.dumps(document, separators=(",", ":"))
+    except (RecursionError, ValueError):
+        logger.warning("x feed: the edited timeline could not be serialised; sent unedited")
+        return source
 
 
 # --- finding tweets -------------------------------------------------------------------------
@@ -133,9 +139,7 @@ def tweet_unwrap(result: Any) -> Json | None:
 
 
 def _result_tweet(holder: Any, key: str) -> Json | None:
-    if not isinstance(holder, dict) or not isinstance(holder.get(key), dict):
-        return None
-    return tweet_unwrap(holder[key].get("result"))
+    return tweet_unwrap(_nested(holder, key, "result"))
 
 
 def timeline_tweets(document: Json) -> Iterator[tuple[Json, Json, str, bool]]:
@@ -220,16 +224,8 @@ def _nested(node: Any, *keys: str) -> Any:
 
 def note_result(tweet: Json) -> Json | None:
     """The long-post ("note tweet") object whose `text` the page shows in full."""
-    note = tweet.get("note_tweet")
-    result = _result_tweet_plain(note, "note_tweet_results")
-    return result if result is not None and isinstance(result.get("text"), str) else None
-
-
-def _result_tweet_plain(holder: Any, key: str) -> Json | None:
-    if not isinstance(holder, dict) or not isinstance(holder.get(key), dict):
-        return None
-    result = holder[key].get("result")
-    return result if isinstance(result, dict) else None
+    result = _nested(tweet, "note_tweet", "note_tweet_results", "result")
+    return result if isinstance(result, dict) and isinstance(result.get("text"), str) else None
 
 
 def tweet_text_visible(tweet: Json) -> str:
