@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeGuard
 
 from feed.platforms.base import FeedParseError, MediaEdit, MediaRef, ParsedFeed, Post, TextField
 
@@ -269,7 +269,7 @@ def tweet_media(tweet: Json) -> list[MediaRef]:
             continue
         seen.add(key)
         alt = entry.get("ext_alt_text")
-        kind = entry.get("type") if isinstance(entry.get("type"), str) else "photo"
+        kind = entry["type"] if isinstance(entry.get("type"), str) else "photo"
         media.append(MediaRef(key, url, alt if isinstance(alt, str) else "", kind))
     return media
 
@@ -348,7 +348,7 @@ def _entities_shift(items: list[Any], start: int, end: int, new_end: int, keep: 
     return kept
 
 
-def _is_index_pair(value: Any) -> bool:
+def _is_index_pair(value: Any) -> TypeGuard[list[int]]:
     return (
         isinstance(value, list)
         and len(value) == 2
