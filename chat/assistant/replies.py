@@ -3,6 +3,7 @@ the plain-language wording of filter settings shared by both assistants."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,16 @@ CONTENT_TYPE_WORDING = {
 }
 
 
+# The extension puts some of these strings into the popup with innerHTML (the filter text in
+# its config card): a reply must never carry markup, whether it came from the user's own words,
+# a stored filter or a model that read text inside an uploaded image.
+MARKUP_CHARACTERS = re.compile(r"[<>\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def text_safe(text: str) -> str:
+    return MARKUP_CHARACTERS.sub("", text)
+
+
 @dataclass(frozen=True)
 class FilterData:
     filter_text: str
@@ -62,13 +73,13 @@ class FilterData:
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "filter_text": self.filter_text,
+            "filter_text": text_safe(self.filter_text),
             "content_type": self.content_type,
             "intensity": self.intensity,
             "duration": self.duration,
         }
         if self.context:
-            data["context"] = self.context
+            data["context"] = text_safe(self.context)
         return data
 
 
@@ -82,9 +93,9 @@ class Reply:
     def as_json(self) -> dict[str, Any]:
         return {
             "status": "success",
-            "text": self.text,
+            "text": text_safe(self.text),
             "type": self.type,
-            "options": list(self.options),
+            "options": [text_safe(option) for option in self.options],
             "filter_data": self.filter_data.as_json() if self.filter_data else None,
         }
 

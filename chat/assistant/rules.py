@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from chat.assistant import vocabulary as words
+from chat.assistant.replies import text_safe
 
 INTENT_CREATE = "create"
 INTENT_REMOVE = "remove"
@@ -67,7 +68,7 @@ class Understanding:
 
 
 def message_normalize(message: str) -> str:
-    text = message.replace("\u2019", "'").replace("\u2018", "'")
+    text = text_safe(message).replace("\u2019", "'").replace("\u2018", "'")
     text = text.replace("\u201c", '"').replace("\u201d", '"')
     return re.sub(r"\s+", " ", text).strip()
 

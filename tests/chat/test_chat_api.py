@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -254,3 +255,15 @@ def test_token_mode_needs_a_token_and_the_token_names_the_user(
     assert accepted["filter_data"]["filter_text"] == "clowns"
     assert not User.objects.filter(user_id="default_user").exists()
     assert mismatch.status_code == 403
+
+
+def test_replies_never_carry_markup_from_the_users_words_or_stored_filters(
+    api_client: APIClient,
+) -> None:
+    filter_create(owner=user_get_or_create(user_id="alice"), filter_text="<b>bold</b> topic")
+
+    created = chat(api_client, "hide <img src=x onerror=alert(1)> clowns")
+    listing = chat(api_client, "Yes, show my filters")
+
+    assert "<" not in json.dumps(created) and ">" not in json.dumps(created)
+    assert "<" not in listing["text"] and "bbold/b topic" in listing["text"]

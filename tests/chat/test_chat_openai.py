@@ -292,3 +292,24 @@ def test_an_image_with_a_failing_vision_model_gets_the_honest_embedded_answer(
     assert body["type"] == "clarify"
     assert "can't look inside images" in body["text"]
     assert body["degraded"] is True
+
+
+def test_markup_in_a_model_answer_never_reaches_the_client(
+    api_client: APIClient, openai_settings: OpenAIServer
+) -> None:
+    openai_settings.respond_with(
+        lambda body: {
+            **READY_SPIDERS,
+            "text": "Done <img src=x onerror=alert(1)>",
+            "options": ["<script>x</script>"],
+            "filter_data": {
+                **READY_SPIDERS["filter_data"],
+                "filter_text": "spiders<svg/onload=1>",
+            },
+        }
+    )
+
+    body = chat(api_client, "spiders")
+
+    assert "<" not in json.dumps(body) and ">" not in json.dumps(body)
+    assert body["filter_data"]["filter_text"] == "spiderssvg/onload=1"
