@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -111,13 +111,28 @@ def socket_url_make(base_url: str, user_id: str, token: str | None) -> str:
 class CheckClient:
     """HTTP calls and one socket to the server at `base_url`, bounded by `timeout` each."""
 
-    def __init__(self, *, base_url: str, user_id: str, token: str | None, timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        user_id: str,
+        token: str | None,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+        connector: Callable[..., Awaitable[Any]] = connect,
+    ) -> None:
+        """`transport` and `connector` replace the network (httpx transport, websockets
+        `connect`) for tests of the step logic against a scripted server."""
         self.base_url = base_url.rstrip("/")
         self.user_id = user_id
         self.token = token
         self.timeout = timeout
+        self.transport = transport
+        self.connector = connector
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout)
+        self.http = httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        )
         self.socket: ClientConnection | None = None
         self.inbox: asyncio.Queue[dict[str, Any] | SocketClosed] = asyncio.Queue()
         self.reader: asyncio.Task[None] | None = None
@@ -166,7 +181,9 @@ class CheckClient:
     async def url_fetch(self, url: str) -> httpx.Response:
         """GET an absolute URL the way a browser's <img> would: no credentials."""
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as anonymous:
+            async with httpx.AsyncClient(
+                timeout=self.timeout, transport=self.transport
+            ) as anonymous:
                 return await anonymous.get(url)
         except httpx.HTTPError as error:
             raise StepFailed(
@@ -177,9 +194,9 @@ class CheckClient:
 
     async def socket_open(self) -> None:
         try:
-            self.socket = await connect(
+            self.socket = await self.connector(
                 self.socket_url,
-                origin=EXTENSION_ORIGIN,  # type: ignore[arg-type]
+                origin=EXTENSION_ORIGIN,
                 open_timeout=self.timeout,
                 max_size=SOCKET_MAX_BYTES,
                 ping_interval=None,  # the contract's pings are JSON messages, not frames

@@ -43,17 +43,25 @@ async def step_record(
     return ok
 
 
-async def check_run_async(
-    options: CheckOptions, *, on_step: StepListener = lambda result: None
-) -> CheckReport:
-    report = CheckReport(url=options.url, user_id=options.user_id, full=options.full)
-    started = time.perf_counter()
-    client = CheckClient(
+def check_client_make(options: CheckOptions) -> CheckClient:
+    return CheckClient(
         base_url=options.url,
         user_id=options.user_id,
         token=options.token,
         timeout=options.step_timeout,
     )
+
+
+async def check_run_async(
+    options: CheckOptions,
+    *,
+    on_step: StepListener = lambda result: None,
+    client: CheckClient | None = None,
+) -> CheckReport:
+    """The check; `client` (tests) defaults to one speaking to `options.url` over the network."""
+    report = CheckReport(url=options.url, user_id=options.user_id, full=options.full)
+    started = time.perf_counter()
+    client = client or check_client_make(options)
     context = CheckContext(options=options, client=client)
     plan = BASIC_STEPS + (FULL_STEPS if options.full else [])
     try:

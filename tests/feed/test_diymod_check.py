@@ -8,6 +8,7 @@ scaled-out one whose Celery worker is missing.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -34,8 +35,10 @@ from diymod.check.feeds import (
 from diymod.check.image_server import CheckImageServer
 from diymod.check.render import report_json, verdict_line
 from diymod.check.report import CheckOptions, CheckReport, StepResult
-from diymod.check.runner import check_run
+from diymod.check.runner import check_run, check_run_async
 from tests.conftest import redis_available
+from tests.support.fake_diymod import RESULT_URL, FakeDiymod
+from tests.support.image_server import image_bytes_make
 from tests.support.live_server import LiveServer, free_port, live_server_start
 
 REPO = Path(__file__).resolve().parents[2]
@@ -218,6 +221,110 @@ def test_json_report_holds_every_step_and_the_verdict_names_the_failure() -> Non
         "detail": "expected HTTP 200; got HTTP 503",
     }
     assert verdict_line(report) == "FAILED at healthz: expected HTTP 200; got HTTP 503"
+
+
+# --- the steps against a scripted server (no network) -------------------------------------------
+
+
+def fake_options(**changes: object) -> CheckOptions:
+    base = {"url": "http://fake.test", "user_id": "u1", "full": True, "image_timeout": 0.5}
+    return CheckOptions(**{**base, "image_url": "http://img.fake/a.jpg", **changes})
+
+
+async def fake_run(fake: FakeDiymod, **changes: object) -> CheckReport:
+    options = fake_options(**changes)
+    return await check_run_async(options, client=fake.client(options))
+
+
+def names_and_verdicts(report: CheckReport) -> list[tuple[str, bool]]:
+    return [(step.name, step.ok) for step in report.steps]
+
+
+async def test_full_run_passes_against_a_well_behaved_server_and_deletes_its_filter() -> None:
+    fake = FakeDiymod()
+    report = await fake_run(fake)
+    assert names_and_verdicts(report) == [(name, True) for name in FULL_STEP_NAMES]
+    assert report.end_to_end_ms is not None
+    assert fake.deleted_filters == ["7"]
+    wait = next(message for message in fake.received if message["type"] == "wait_for_image")
+    assert wait["data"] == {"image_url": "http://img.fake/a.jpg", "filters": ["spiders"]}
+
+
+async def test_image_processed_pushed_before_the_wait_still_counts() -> None:
+    report = await fake_run(FakeDiymod(push_on_feed=True, wait_reply="nothing"))
+    assert report.ok, report.as_dict()
+
+
+async def test_a_server_ping_on_the_socket_is_answered_with_pong() -> None:
+    fake = FakeDiymod(server_ping=True)
+    report = await fake_run(fake, full=False)
+    assert report.ok
+    assert {"type": "pong", "data": {}} in fake.received
+
+
+async def test_unmarked_image_fails_at_get_feed_and_still_deletes_the_filter() -> None:
+    fake = FakeDiymod(image_marked=False)
+    report = await fake_run(fake)
+    assert names_and_verdicts(report)[-2:] == [("get_feed", False), ("filter_delete", True)]
+    assert "did not match the post" in report.steps[-2].detail
+    assert fake.deleted_filters == ["7"]
+
+
+async def test_get_img_result_disagreeing_with_the_socket_fails_naming_both_urls() -> None:
+    report = await fake_run(FakeDiymod(img_result_url="http://elsewhere/media/result.jpg"))
+    failure = report.first_failure
+    assert failure is not None and failure.name == "get_img_result"
+    assert RESULT_URL in failure.detail and "http://elsewhere/media/result.jpg" in failure.detail
+
+
+async def test_relative_result_url_fails_at_result_image() -> None:
+    report = await fake_run(FakeDiymod(result_url="/media/images/result.jpg"))
+    failure = report.first_failure
+    assert failure is not None and failure.name == "result_image"
+    assert "absolute http(s) result URL" in failure.detail
+
+
+async def test_result_that_is_not_an_image_fails_at_result_image() -> None:
+    report = await fake_run(FakeDiymod(result_body=b"<html>oops</html>"))
+    failure = report.first_failure
+    assert failure is not None and failure.name == "result_image"
+    assert "Pillow cannot read" in failure.detail
+
+
+async def test_data_url_result_is_decoded_and_checked() -> None:
+    data_url = "data:image/jpeg;base64," + base64.b64encode(image_bytes_make(8, 6)).decode()
+    report = await fake_run(FakeDiymod(result_url=data_url))
+    assert report.ok, report.as_dict()
+    assert report.steps[-2].detail.startswith("JPEG 8x6")
+
+
+async def test_failed_image_job_names_the_allow_list() -> None:
+    fake = FakeDiymod(wait_reply="error", img_result_status="FAILED")
+    report = await fake_run(fake, image_url=None)
+    failure = report.first_failure
+    assert failure is not None and failure.name == "image_processed"
+    assert failure.detail.startswith(
+        "expected image_processed; got error: image processing failed"
+    )
+    assert "DIYMOD_IMAGE_ALLOWED_HOSTS including 127.0.0.1:" in failure.detail
+
+
+async def test_silent_pending_job_times_out_asking_for_a_worker() -> None:
+    fake = FakeDiymod(wait_reply="nothing", img_result_status="PENDING")
+    report = await fake_run(fake)
+    failure = report.first_failure
+    assert failure is not None and failure.name == "image_processed"
+    assert failure.detail == (
+        "no image_processed within 0.5 s: is a Celery worker running? "
+        "(/get_img_result says PENDING)"
+    )
+
+
+async def test_process_feed_error_fails_with_the_servers_words() -> None:
+    report = await fake_run(FakeDiymod(feed_error="Too many feeds in progress"), full=False)
+    failure = report.first_failure
+    assert failure is not None and failure.name == "socket_process_feed"
+    assert failure.detail == "expected processing_response; got error: Too many feeds in progress"
 
 
 # --- servers that are down or misconfigured ------------------------------------------------------
