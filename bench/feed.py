@@ -1,0 +1,125 @@
+"""`POST /get_feed` over HTTP on the real 50-post Reddit capture, with 5 filters.
+
+Cold: every post new (the filter set changes each run, so no cached decision applies).
+Warm: the same feed again, every decision cached. Also a 25-post batch cold, and whether
+untouched posts come back byte-identical. Runs a real daphne process on the embedded default.
+
+    .venv/bin/python bench/feed.py [--runs 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.report import median, percentile, section_write  # noqa: E402
+from tests.support.live_server import live_server_start  # noqa: E402
+
+CAPTURE = (
+    ROOT.parent
+    / "shared/fixtures/real/reddit"
+    / ("shreddit_subreddit-feed_r-MachineLearning_rendered-dom_50posts_5ads.html")
+)
+URL = "https://www.reddit.com/svc/shreddit/community-more-posts/best/?name=MachineLearning"
+FILTERS = [
+    "large language models",
+    "job postings and hiring",
+    "paper rejections at conferences",
+    "GPU prices",
+]
+ARTICLE = '<article class="w-full m-0" data-post-id='
+
+
+def first_posts(page: str, count: int) -> str:
+    """The page cut after `count` post articles (the rest of the feed dropped)."""
+    start, position = 0, -1
+    for _ in range(count + 1):
+        position = page.find(ARTICLE, start)
+        if position == -1:
+            return page
+        start = position + 1
+    end = page.find("</shreddit-feed>", position)
+    return page[:position] + (page[end:] if end != -1 else "")
+
+
+def user_with_filters(client: httpx.Client, user_id: str, variant: str) -> None:
+    for text in [*FILTERS, f"spoilers for {variant}"]:
+        response = client.post("/filters", json={"user_id": user_id, "filter_text": text})
+        response.raise_for_status()
+
+
+def feed_time(client: httpx.Client, user_id: str, page: str) -> tuple[float, dict]:
+    payload = {"user_id": user_id, "url": URL, "data": {"feed_info": {"response": page}}}
+    started = time.perf_counter()
+    response = client.post("/get_feed", json=payload)
+    elapsed = (time.perf_counter() - started) * 1000
+    response.raise_for_status()
+    return elapsed, response.json()
+
+
+def run(runs: int) -> str:
+    page = CAPTURE.read_text(encoding="utf-8")
+    batch = first_posts(page, 25)
+    with (
+        live_server_start() as server,
+        httpx.Client(base_url=server.base_url, timeout=60) as client,
+    ):
+        user_with_filters(client, "bench-warmup", "warmup")
+        feed_time(client, "bench-warmup", page)  # loads the model once, like any first request
+        cold, warm, batch_cold, identical = [], [], [], 0
+        last: dict = {}
+        for run_index in range(runs):
+            user = f"bench-{run_index}"
+            user_with_filters(client, user, f"show number {run_index}")
+            elapsed, last = feed_time(client, user, page)
+            cold.append(elapsed)
+            warm.append(feed_time(client, user, page)[0])
+            batch_user = f"bench-batch-{run_index}"
+            user_with_filters(client, batch_user, f"series number {run_index}")
+            batch_cold.append(feed_time(client, batch_user, batch)[0])
+        empty_elapsed, empty = feed_time(client, "bench-no-filters", page)
+        identical = empty["feed"]["response"] == page
+    stats = last["stats"]
+    return "\n".join(
+        [
+            f"Real r/MachineLearning capture ({len(page.encode()) / 1e6:.2f} MB, "
+            f"{stats['posts']} posts), 5 filters, embedded analyzer, daphne on loopback, "
+            f"{runs} runs each. Targets (DESIGN.md): cold p50 ≤ 800 ms, warm ≤ 40 ms, "
+            "25-post batch cold ≤ 500 ms.",
+            "",
+            "| case | p50 ms | p90 ms | server-side ms (last run) |",
+            "|---|---:|---:|---:|",
+            f"| 50 posts, cold | {median(cold):.0f} | {percentile(cold, 0.9):.0f} | "
+            f"{stats['milliseconds']:.0f} |",
+            f"| 50 posts, warm (all cached) | {median(warm):.0f} | "
+            f"{percentile(warm, 0.9):.0f} | |",
+            f"| 25 posts, cold | {median(batch_cold):.0f} | {percentile(batch_cold, 0.9):.0f} | |",
+            f"| 50 posts, user without filters | {empty_elapsed:.0f} | | |",
+            "",
+            f"Posts matched in the last cold run: {stats['matched']}; cache hits warm: all. "
+            f"Cold/warm ratio: {median(cold) / max(median(warm), 0.01):.0f}x. "
+            f"Feed without filters returned byte-identical: {identical}.",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=9)
+    arguments = parser.parse_args()
+    if not CAPTURE.exists():
+        sys.exit(f"capture not found: {CAPTURE}")
+    body = run(arguments.runs)
+    print(body)
+    section_write("feed", "Feed end to end (POST /get_feed over HTTP)", body)
+
+
+if __name__ == "__main__":
+    main()

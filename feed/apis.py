@@ -1,0 +1,123 @@
+"""`POST /get_feed` (CONTRACT section 2): the extension's core call."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from diymod.errors import ApplicationError, PayloadTooLarge
+from diymod.throttling import FeedModelRateThrottle
+from feed.services import FeedResult, feed_moderate, feed_size_check
+from filters.apis import ERRORS, error_schema
+from filters.authentication import request_user_resolve
+
+logger = logging.getLogger(__name__)
+
+
+class FeedRequestSerializer(serializers.Serializer):
+    user_id = serializers.CharField(help_text="The extension's user id.")
+    url = serializers.CharField(help_text="The intercepted request URL (reddit.com, x.com).")
+    data = serializers.JSONField(
+        help_text='{"feed_info": {"response": "<raw body>"}}, as an object or a JSON string.'
+    )
+
+
+FEED_RESPONSE = inline_serializer(
+    name="FeedResponse",
+    fields={
+        "status": serializers.CharField(),
+        "feed": inline_serializer(name="Feed", fields={"response": serializers.CharField()}),
+        "stats": serializers.DictField(),
+        "degraded": serializers.BooleanField(),
+        "degraded_reason": serializers.CharField(),
+        "posts": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+def feed_body_extract(body: Any) -> tuple[Any, str, str]:
+    """(user_id, url, raw feed text) from either body shape; a clear 400 otherwise."""
+    if not isinstance(body, dict):
+        raise ApplicationError("Request body must be a JSON object.")
+    url = body.get("url")
+    if not isinstance(url, str) or not url:
+        raise ApplicationError("url: This field is required (the intercepted request URL).")
+    data = body.get("data")
+    if isinstance(data, str):  # client A sends the data object as a JSON string
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise ApplicationError("data: not valid JSON.") from None
+    feed_info = data.get("feed_info") if isinstance(data, dict) else None
+    if not isinstance(feed_info, dict):
+        raise ApplicationError("data.feed_info: This field is required.")
+    response = feed_info.get("response")
+    if not isinstance(response, str) or not response:
+        raise ApplicationError("data.feed_info.response: must be a non-empty string.")
+    return body.get("user_id"), url, response
+
+
+def feed_answer(result: FeedResult) -> Response:
+    return Response(
+        {
+            "status": "success",
+            "feed": {"response": result.response},
+            "stats": result.stats,
+            "degraded": result.degraded,
+            "degraded_reason": result.degraded_reason,
+            "posts": [report.__dict__ for report in result.posts],
+        }
+    )
+
+
+class FeedApi(APIView):
+    throttle_classes = [FeedModelRateThrottle]
+
+    @extend_schema(
+        operation_id="get_feed",
+        request=FeedRequestSerializer,
+        responses={200: FEED_RESPONSE, **ERRORS, 413: error_schema("Error")},
+        examples=[
+            OpenApiExample(
+                "Reddit feed (client B)",
+                request_only=True,
+                value={
+                    "user_id": "8a6c…",
+                    "url": "https://www.reddit.com/svc/shreddit/feeds/home-feed",
+                    "data": {"feed_info": {"response": "<shreddit-post …>…</shreddit-post>"}},
+                },
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > request_limit():
+            raise PayloadTooLarge(
+                f"Request body is larger than the limit of {request_limit()} bytes"
+            )
+        claimed, url, raw = feed_body_extract(request.data)
+        feed_size_check(raw)
+        base_url = request.build_absolute_uri("/").rstrip("/")
+        try:
+            user = request_user_resolve(request, claimed)
+            result = feed_moderate(user=user, url=url, body=raw, base_url=base_url)
+        except ApplicationError:
+            raise
+        except Exception:  # e.g. the database is down: the feed still comes back
+            logger.exception("get_feed failed before moderation; returning the feed unchanged")
+            result = FeedResult(response=raw, degraded=True, degraded_reason="internal error")
+        return feed_answer(result)
+
+
+def request_limit() -> int:
+    from django.conf import settings
+
+    # The feed itself may use the whole limit; its JSON envelope and escaping get some room.
+    return settings.DIYMOD_FEED_MAX_BYTES * 2 + 64 * 1024

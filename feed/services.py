@@ -1,0 +1,313 @@
+"""Moderating one feed: parse → the user's filters → match (cache first) → mark → render.
+
+The one service behind `POST /get_feed` and the socket's `process_feed`. A feed is never lost:
+any internal failure gives the feed back unmodified, with the reason in `degraded_reason`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from diymod import observability
+from diymod.errors import ApplicationError, PayloadTooLarge
+from feed import interventions
+from feed.analyzers import analyzer_get
+from feed.analyzers.base import Analyzer, FilterSpec, Match, PostInput, Rewrite, RewriteRequest
+from feed.decisions import decisions_get, decisions_set
+from feed.platforms import feed_parse, platform_from_url
+from feed.platforms.base import FeedParseError, MediaEdit, ParsedFeed, Post
+from filters.models import Filter, User
+from filters.selectors import filter_list_active
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PostReport:
+    """What happened to one post, for the response and the playground's badges."""
+
+    id: str
+    intervention: str
+    filters: list[str]
+    confidence: float
+    passages: list[str]
+    images: int = 0
+
+
+@dataclass
+class FeedResult:
+    response: str
+    stats: dict[str, Any] = field(default_factory=dict)
+    degraded: bool = False
+    degraded_reason: str = ""
+    posts: list[PostReport] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    post: Post
+    matches: list[Match]
+    specs: dict[int, FilterSpec]
+
+    def text_matches(self) -> list[Match]:
+        return [match for match in self.matches if match.on_text]
+
+    def image_matches(self) -> list[Match]:
+        return [match for match in self.matches if match.on_image]
+
+    def top_intensity(self, matches: list[Match]) -> int:
+        return max(self.specs[match.filter_id].intensity for match in matches)
+
+    def passages(self) -> list[str]:
+        return [passage for match in self.text_matches() for passage in match.passages]
+
+
+def filter_specs(filters: list[Filter]) -> list[FilterSpec]:
+    return [
+        FilterSpec(id=f.id, text=f.filter_text, content_type=f.content_type, intensity=f.intensity)
+        for f in filters
+    ]
+
+
+def post_input(post: Post) -> PostInput:
+    return PostInput(
+        id=post.id,
+        text=post.text,
+        image_alts=tuple(media.alt for media in post.media),
+        image_urls=tuple(media.url for media in post.media),
+    )
+
+
+def feed_size_check(body: str) -> None:
+    limit = settings.DIYMOD_FEED_MAX_BYTES
+    if len(body) > limit or len(body.encode("utf-8", "surrogatepass")) > limit:
+        raise PayloadTooLarge(f"Feed body is larger than the limit of {limit} bytes")
+
+
+def feed_moderate(*, user: User, url: str, body: str, base_url: str | None = None) -> FeedResult:
+    platform = platform_from_url(url)
+    if platform is None:
+        raise ApplicationError("Unsupported platform in URL")
+    feed_size_check(body)
+    started = time.monotonic()
+    try:
+        result = _feed_moderate(user=user, platform=platform, body=body, base_url=base_url)
+    except Exception:
+        logger.exception(
+            "feed moderation failed for user %s; returning the feed unchanged", user.pk
+        )
+        result = FeedResult(response=body, degraded=True, degraded_reason="internal error")
+    elapsed = time.monotonic() - started
+    result.stats["milliseconds"] = round(elapsed * 1000, 1)
+    result.stats["platform"] = platform
+    feed_metrics_record(platform, elapsed, result)
+    return result
+
+
+def feed_metrics_record(platform: str, elapsed: float, result: FeedResult) -> None:
+    observability.FEED_SECONDS.labels(platform).observe(elapsed)
+    observability.FEED_POSTS.labels(platform).inc(result.stats.get("posts", 0))
+    observability.FEED_CACHE_HITS.inc(result.stats.get("cache_hits", 0))
+    observability.MODEL_CALLS.labels("feed").inc(result.stats.get("model_calls", 0))
+    if result.degraded:
+        observability.FEED_DEGRADED.inc()
+
+
+def _feed_moderate(*, user: User, platform: str, body: str, base_url: str | None) -> FeedResult:
+    stats = {"posts": 0, "matched": 0, "cache_hits": 0, "model_calls": 0, "images": 0}
+    specs = filter_specs(list(filter_list_active(user=user)))
+    try:
+        parsed = feed_parse(platform, body)
+    except FeedParseError as error:
+        logger.info("not a %s feed document (%s); returned unchanged", platform, error)
+        return FeedResult(response=body, stats=stats)
+    stats["posts"] = len(parsed.posts)
+    if not specs or not parsed.posts:
+        return FeedResult(response=body, stats=stats)
+    analyzer = analyzer_get()
+    matches, degraded_reason = posts_match(parsed.posts, specs, analyzer, stats)
+    decisions = [
+        Decision(post, matches[post.id], {spec.id: spec for spec in specs})
+        for post in parsed.posts
+        if matches.get(post.id)
+    ]
+    stats["matched"] = len(decisions)
+    result = FeedResult(response=body, stats=stats, degraded_reason=degraded_reason)
+    result.response = feed_render(parsed, decisions, analyzer, user, base_url, result)
+    result.degraded = bool(result.degraded_reason)
+    return result
+
+
+def posts_match(
+    posts: list[Post], specs: list[FilterSpec], analyzer: Analyzer, stats: dict[str, Any]
+) -> tuple[dict[str, list[Match]], str]:
+    inputs = [post_input(post) for post in posts]
+    matches = decisions_get(inputs, specs, analyzer.version)
+    stats["cache_hits"] = len(matches)
+    missing = [item for item in inputs if item.id not in matches]
+    if not missing:
+        return matches, ""
+    analysis = analyzer.analyze(missing, specs)
+    stats["model_calls"] += analysis.model_calls
+    fresh = {item.id: analysis.matches.get(item.id, []) for item in missing}
+    if not analysis.degraded_reason:  # a fallback's answers are not the configured analyzer's
+        decisions_set(missing, fresh, specs, analyzer.version)
+    return {**matches, **fresh}, analysis.degraded_reason
+
+
+def feed_render(
+    parsed: ParsedFeed,
+    decisions: list[Decision],
+    analyzer: Analyzer,
+    user: User,
+    base_url: str | None,
+    result: FeedResult,
+) -> str:
+    rewrites = rewrites_get(decisions, analyzer, result)
+    text_edits: dict[tuple[str, str], str] = {}
+    media_edits: dict[tuple[str, str], MediaEdit] = {}
+    for decision in decisions:
+        report = post_text_edits(decision, rewrites.get(decision.post.id), text_edits)
+        report.images = post_media_edits(decision, user, base_url, media_edits)
+        result.stats["images"] += report.images
+        result.posts.append(report)
+    markers_defang_all(parsed, text_edits)
+    if not text_edits and not media_edits:
+        return result.response
+    return parsed.render(text_edits, media_edits)
+
+
+def rewrites_get(
+    decisions: list[Decision], analyzer: Analyzer, result: FeedResult
+) -> dict[str, Rewrite]:
+    """One batched request for the warnings and rewrites of the posts that need them."""
+    requests = [
+        RewriteRequest(
+            post_id=decision.post.id,
+            text=decision.post.text,
+            passages=tuple(decision.passages()),
+            filter_texts=tuple(decision.specs[m.filter_id].text for m in decision.text_matches()),
+        )
+        for decision in decisions
+        if decision.text_matches()
+        and interventions.intervention_for(decision.top_intensity(decision.text_matches()))
+        != interventions.Kind.BLUR
+    ]
+    if not requests:
+        return {}
+    try:
+        return analyzer.rewrite(requests)
+    except Exception as error:  # the markers still go on, with the neutral local wording
+        logger.warning("rewrite request failed, using local wording: %s", error)
+        result.degraded_reason = result.degraded_reason or f"rewrite failed: {error}"[:200]
+        return {}
+
+
+def warning_safe(rewrite: Rewrite | None, decision: Decision) -> str:
+    """The model's warning, unless it names a filtered topic (CONTRACT section 4)."""
+    if rewrite is None or not rewrite.warning:
+        return interventions.DEFAULT_WARNING
+    lowered = rewrite.warning.lower()
+    for match in decision.matches:
+        words = decision.specs[match.filter_id].text.lower().split()
+        if any(len(word) > 2 and word.rstrip("s") in lowered for word in words):
+            return interventions.DEFAULT_WARNING
+    return rewrite.warning
+
+
+def post_text_edits(
+    decision: Decision, rewrite: Rewrite | None, text_edits: dict[tuple[str, str], str]
+) -> PostReport:
+    post, text_matches = decision.post, decision.text_matches()
+    matches = text_matches or decision.image_matches()
+    report = PostReport(
+        id=post.id,
+        intervention="image" if not text_matches else "",
+        filters=sorted({decision.specs[m.filter_id].text for m in matches}),
+        confidence=round(max(m.confidence for m in matches), 3),
+        passages=decision.passages(),
+    )
+    fields = [item for item in post.fields if item.text]
+    if not fields:
+        return report
+    if not text_matches:  # an image-only match still needs a marker (CONTRACT section 5)
+        text_edits[(post.id, fields[0].key)] = interventions.badge_mark(fields[0].text)
+        return report
+    kind = interventions.intervention_for(decision.top_intensity(text_matches))
+    report.intervention = kind
+    for item in fields:
+        marked = field_mark(kind, item.text, decision.passages(), rewrite, decision)
+        if marked is not None:
+            text_edits[(post.id, item.key)] = marked
+    if kind != interventions.Kind.OVERLAY and not any(key[0] == post.id for key in text_edits):
+        # The passages were not found verbatim: act on the whole text rather than not at all.
+        for item in fields:
+            text_edits[(post.id, item.key)] = field_mark(
+                kind, item.text, [item.text], None, decision
+            )
+    return report
+
+
+def field_mark(
+    kind: str, text: str, passages: list[str], rewrite: Rewrite | None, decision: Decision
+) -> str | None:
+    # The post's own text must not smuggle in markers of its own.
+    text = interventions.markers_defang(text)
+    passages = [interventions.markers_defang(passage) for passage in passages]
+    if kind == interventions.Kind.BLUR:
+        return interventions.blur_mark(text, passages)
+    if kind == interventions.Kind.OVERLAY:
+        return interventions.overlay_mark(text, warning_safe(rewrite, decision))
+    replacements = {
+        interventions.markers_defang(passage): replacement
+        for passage, replacement in (rewrite.replacements.items() if rewrite else [])
+    }
+    for passage in passages:
+        replacements.setdefault(passage, interventions.REWRITE_NOTE)
+    return interventions.rewrite_mark(text, replacements)
+
+
+def post_media_edits(
+    decision: Decision,
+    user: User,
+    base_url: str | None,
+    media_edits: dict[tuple[str, str], MediaEdit],
+) -> int:
+    image_matches = decision.image_matches()
+    if not image_matches or not decision.post.media:
+        return 0
+    from imaging.services import image_config_for, image_job_request
+
+    ranked = sorted(image_matches, key=lambda m: -decision.specs[m.filter_id].intensity)
+    texts = sorted({decision.specs[m.filter_id].text for m in ranked})
+    best = decision.specs[ranked[0].filter_id]
+    count = 0
+    for media in decision.post.media:
+        try:
+            job = image_job_request(
+                user=user, image_url=media.url, filter_texts=texts, intensity=best.intensity
+            )
+            config = image_config_for(job, filter_texts=texts, best_filter=best.text)
+        except Exception:  # one image failing must not cost the feed
+            logger.exception("image job request failed for %s", media.url)
+            continue
+        if not config:
+            continue
+        swap = config.get("processedUrl") if config.get("status") == "COMPLETED" else None
+        media_edits[(decision.post.id, media.key)] = MediaEdit(config=config, swap_url=swap)
+        count += 1
+    return count
+
+
+def markers_defang_all(parsed: ParsedFeed, text_edits: dict[tuple[str, str], str]) -> None:
+    """Posts that spell out a marker themselves are shown as plain text (CONTRACT section 4)."""
+    for post in parsed.posts:
+        for item in post.fields:
+            key = (post.id, item.key)
+            if key not in text_edits and interventions.markers_present(item.text):
+                text_edits[key] = interventions.markers_defang(item.text)
