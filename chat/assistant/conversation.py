@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from chat.assistant import existing, rules
+from chat.assistant import existing, questions, rules, topics
 from chat.assistant import replies as say
 from chat.assistant.replies import Reply, Turn
 from chat.assistant.rules import Understanding
@@ -27,21 +27,6 @@ from chat.assistant.state import (
     ConversationState,
     Draft,
     KnownFilter,
-)
-
-GREETING = (
-    "Hi! Tell me what you'd rather not see in your feed, in your own words: a topic, a "
-    'person, a show you haven\'t caught up on. For example "hide spiders" or "no spoilers '
-    'for Severance".'
-)
-EXAMPLE_OPTIONS = ("Hide spiders", "No spoilers for a show")
-NOT_UNDERSTOOD = (
-    "Sorry, I didn't understand that. What would you like me to filter? Name it in a few "
-    'words, for example "spiders", "election news" or "spoilers for Severance".'
-)
-TOO_LONG = (
-    "That's more than a filter can hold. What is the topic in a few words (at most "
-    f'{rules.MAX_TOPIC_WORDS})? For example "car accidents" rather than a whole sentence.'
 )
 
 
@@ -118,7 +103,7 @@ def _command_answer(
         pending = question_pending(state, filters)
         if pending is not None:
             return Turn(reply=pending, state=state)
-        return _initial(_reset(state), GREETING, EXAMPLE_OPTIONS)
+        return _initial(_reset(state), questions.GREETING, questions.EXAMPLE_OPTIONS)
     return None
 
 
@@ -153,7 +138,7 @@ def _request_answer(
         state.draft = _draft_from(u, from_image=state.from_image)
         return draft_next(state, filters)
     if u.intent in (rules.INTENT_YES, rules.INTENT_NO):
-        return _initial(_reset(state), "What would you like to filter?", EXAMPLE_OPTIONS)
+        return _initial(_reset(state), "What would you like to filter?", questions.EXAMPLE_OPTIONS)
     return None
 
 
@@ -168,7 +153,7 @@ def _is_new_request(u: Understanding) -> bool:
 
 def _draft_from(u: Understanding, *, from_image: bool) -> Draft:
     settings = u.settings
-    context = rules.spoiler_context(u.spoiler_subject) if u.spoiler_subject else ""
+    context = topics.spoiler_context(u.spoiler_subject) if u.spoiler_subject else ""
     return Draft(
         filter_text=u.topic,
         content_type=settings.content_type or ("image" if from_image else None),
@@ -177,6 +162,7 @@ def _draft_from(u: Understanding, *, from_image: bool) -> Draft:
         duration_unclear=settings.duration_unclear,
         spoiler=u.spoiler,
         context=context,
+        note=settings.duration_note,
     )
 
 
@@ -190,24 +176,24 @@ def _topic_answer(
         return draft_next(state, filters) if u.settings.any() else None
     draft.filter_text = topic
     if u.spoiler and u.spoiler_subject:
-        draft.spoiler, draft.context = True, rules.spoiler_context(u.spoiler_subject)
+        draft.spoiler, draft.context = True, topics.spoiler_context(u.spoiler_subject)
     return draft_next(state, filters)
 
 
 def _topic_from_answer(u: Understanding, draft: Draft, message: str) -> str:
     """The reply to "what should I filter?" is the topic itself, even without a verb."""
     if draft.spoiler:
-        subject = rules.spoiler_subject_from_answer(message)
+        subject = topics.spoiler_subject_from_answer(message)
         if subject:
-            draft.context = rules.spoiler_context(subject)
+            draft.context = topics.spoiler_context(subject)
             return f"{subject} spoilers"
         return ""
     if u.intent == rules.INTENT_CREATE and u.topic:
         return u.topic
     if u.intent not in (rules.INTENT_UNKNOWN,):
         return ""
-    topic = rules.topic_clean(rules.message_normalize(message)).topic
-    return topic if rules.topic_plausible(topic, has_verb=True) else ""
+    topic = topics.topic_clean(topics.message_normalize(message)).topic
+    return topic if topics.topic_plausible(topic, has_verb=True) else ""
 
 
 def _draft_adjustment(
@@ -236,87 +222,40 @@ def _settings_merge(draft: Draft, settings: rules.Settings) -> None:
         )
     if settings.duration is not None:
         draft.duration, draft.duration_unclear = settings.duration, False
+        draft.note = settings.duration_note
     elif settings.duration_unclear and draft.duration is None:
         draft.duration_unclear = True
     if settings.content_type is not None:
         draft.content_type = settings.content_type
 
 
-def draft_next(state: ConversationState, filters: list[KnownFilter], note: str = "") -> Turn:
+def draft_next(state: ConversationState, filters: list[KnownFilter]) -> Turn:
     """Ask the one thing still missing, or hand the finished draft over for saving."""
     draft = state.draft
     if not draft.filter_text:
         state.awaiting = AWAITING_TOPIC
-        return Turn(reply=_topic_question(draft), state=state)
+        return Turn(reply=questions.topic_question(draft), state=state)
     duplicate = existing.duplicate_find(draft.filter_text, filters)
     if duplicate is not None:
         return existing.duplicate_answer(state, duplicate)
     if draft.intensity is None:
         state.awaiting = AWAITING_INTENSITY
-        return Turn(reply=_intensity_question(draft), state=state)
+        return Turn(reply=questions.intensity_question(draft), state=state)
     if draft.duration is None and draft.duration_unclear:
         state.awaiting = AWAITING_DURATION
-        return Turn(reply=_duration_question(draft), state=state)
+        return Turn(reply=questions.duration_question(draft), state=state)
     return _ready(state)
 
 
 def _ready(state: ConversationState, lead: str = "") -> Turn:
-    draft = state.draft
-    data = say.FilterData(
-        filter_text=draft.filter_text,
-        content_type=draft.content_type or "all",
-        intensity=draft.intensity or 3,
-        duration=draft.duration or "permanent",
-        context=draft.context,
-    )
     state.awaiting = AWAITING_SAVE
-    settings = say.settings_describe(
-        intensity=data.intensity, duration=data.duration, content_type=data.content_type
-    )
-    text = lead or (
-        f'Here is your filter: "{data.filter_text}". I\'ll {settings}. Check it below and '
-        "save it, or tell me what to change."
-    )
-    options = tuple(label for label, level in _INTENSITY_LABELS if level != data.intensity)
-    return Turn(
-        reply=Reply(text=text, type=say.TYPE_READY, options=options, filter_data=data), state=state
-    )
-
-
-_INTENSITY_LABELS = ((say.OPTION_BLUR, 2), (say.OPTION_WARN, 3), (say.OPTION_REMOVE, 5))
-
-
-def _topic_question(draft: Draft) -> Reply:
-    if draft.spoiler:
-        text = "Spoilers for what? Tell me the show, film, book or game."
-        return Reply(text=text, type=say.TYPE_CLARIFY)
-    text = 'What would you like me to filter? Name it in a few words, like "spiders".'
-    return Reply(text=text, type=say.TYPE_CLARIFY, options=EXAMPLE_OPTIONS)
-
-
-def _intensity_question(draft: Draft) -> Reply:
-    text = (
-        f'How should I handle posts about "{draft.filter_text}"? I can blur the words, cover '
-        "the post with a warning you can click through, or remove the passages completely."
-    )
-    return Reply(text=text, type=say.TYPE_CLARIFY, options=say.INTENSITY_OPTIONS)
-
-
-def _duration_question(draft: Draft) -> Reply:
-    text = (
-        f'How long should the "{draft.filter_text}" filter last? I can keep it for a day, a '
-        "week, a month, or until you remove it."
-    )
-    return Reply(text=text, type=say.TYPE_CLARIFY, options=say.DURATION_OPTIONS)
+    reply = questions.ready_reply(state.draft, lead=lead)
+    state.draft.note = ""  # said once
+    return Turn(reply=reply, state=state)
 
 
 def _adjustment_question(state: ConversationState) -> Turn:
-    text = (
-        f'What should I change about "{state.draft.filter_text}": how strongly it filters, '
-        "how long it lasts, or text versus images?"
-    )
-    options = say.INTENSITY_OPTIONS + ("For a week", "Images only", "Text only")
-    return Turn(reply=Reply(text=text, type=say.TYPE_CLARIFY, options=options), state=state)
+    return Turn(reply=questions.adjustment_question(state.draft), state=state)
 
 
 # ---- everything else ------------------------------------------------------------------------
@@ -370,12 +309,12 @@ def _filters_listed(state: ConversationState, filters: list[KnownFilter]) -> Tur
 
 
 def _not_understood(state: ConversationState, u: Understanding) -> Turn:
-    text = TOO_LONG if u.too_long else NOT_UNDERSTOOD
+    text = questions.TOO_LONG if u.too_long else questions.NOT_UNDERSTOOD
     if u.too_long:
         _settings_merge(state.draft, u.settings)
         state.draft.filter_text = ""
         state.awaiting = AWAITING_TOPIC
-    options = () if u.too_long else EXAMPLE_OPTIONS + (say.OPTION_SHOW_FILTERS,)
+    options = () if u.too_long else questions.EXAMPLE_OPTIONS + (say.OPTION_SHOW_FILTERS,)
     return Turn(reply=Reply(text=text, type=say.TYPE_CLARIFY, options=options), state=state)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from chat.assistant import replies as say
-from chat.assistant import rules
+from chat.assistant import rules, topics
 from chat.assistant.replies import Reply, Turn
 from chat.assistant.rules import Settings, Understanding
 from chat.assistant.state import (
@@ -32,22 +32,22 @@ def intensity_shifted(current: int, shift: int) -> int:
 def filter_matches(topic: str, filters: list[KnownFilter]) -> list[KnownFilter]:
     """Filters a user's words name: same words first, else ones sharing all of the fewer words
     ("spiders" finds "spider pictures")."""
-    key = rules.topic_key(topic)
+    key = topics.topic_key(topic)
     if not key:
         return []
-    exact = [known for known in filters if rules.topic_key(known.filter_text) == key]
+    exact = [known for known in filters if topics.topic_key(known.filter_text) == key]
     if exact:
         return exact
     return [
         known
         for known in filters
-        if (other := rules.topic_key(known.filter_text)) and (key <= other or other <= key)
+        if (other := topics.topic_key(known.filter_text)) and (key <= other or other <= key)
     ]
 
 
 def duplicate_find(filter_text: str, filters: list[KnownFilter]) -> KnownFilter | None:
-    key = rules.topic_key(filter_text)
-    return next((known for known in filters if rules.topic_key(known.filter_text) == key), None)
+    key = topics.topic_key(filter_text)
+    return next((known for known in filters if topics.topic_key(known.filter_text) == key), None)
 
 
 def duplicate_answer(state: ConversationState, duplicate: KnownFilter) -> Turn:

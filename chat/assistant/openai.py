@@ -20,6 +20,7 @@ from chat.assistant import existing, rules
 from chat.assistant import replies as say
 from chat.assistant.base import Assistant, ChatImage
 from chat.assistant.embedded import EmbeddedAssistant
+from chat.assistant.prompts import IMAGE_PROMPT, REPLY_SCHEMA, SYSTEM_PROMPT
 from chat.assistant.replies import FilterData, Reply, Turn
 from chat.assistant.state import (
     AWAITING_CONFIRM,
@@ -46,91 +47,6 @@ DETERMINISTIC_INTENTS = {
     rules.INTENT_ADD_ANOTHER,
     rules.INTENT_TRY_AGAIN,
     rules.INTENT_SOMETHING_ELSE,
-}
-
-SYSTEM_PROMPT = """\
-You help a person set up content filters for their Reddit and X feeds (DIY-MOD). A filter \
-hides a topic they do not want to see. Answer every message with the JSON the schema asks for.
-
-Goal: reach type "ready_for_config" with a complete filter_data in as few turns as possible. \
-Infer what you can; ask only what you cannot infer, one short concrete question at a time, \
-with 2-4 quick answers in "options".
-- filter_text: the topic only, short and precise (1-5 words): "spiders", "Severance spoilers".
-- content_type: "text", "image" or "all" (default "all"; "image" if they speak of pictures).
-- intensity 1-5: 1-2 blur the matching words, 3 cover the post with a click-through warning, \
-4-5 rewrite or remove the matching passages. "just blur" = 2, "warn me" or spoilers = 3, \
-"never want to see" or "remove completely" = 5. If nothing hints at it, ask.
-- duration: "permanent", "day", "week" or "month" (default "permanent").
-- context: one sentence that helps recognise the topic in posts, or "".
-type: "initial" for greetings, "clarify" when you ask something, "ready_for_config" when \
-filter_data is complete, "complete" when the user is finished. filter_data is null unless \
-type is "ready_for_config".
-Existing filters are listed in the context with their ids. If the request duplicates one, say \
-so instead of proposing it again. To remove or change existing filters, fill "action" and ask \
-the user to confirm (type "clarify"); never say it is done. Otherwise action is null.
-The labels "Yes, show my filters", "Add another filter", "I'm done" and "Try again" have a \
-fixed meaning in the app: use them only for that meaning.
-If you do not understand, say so plainly and ask a concrete question (type "clarify").\
-"""
-
-IMAGE_PROMPT = """\
-The user attached an example image of content they do not want to see. Say briefly, without \
-graphic detail, what in it could upset someone, and propose up to 4 filters as options (each \
-option a short filter_text). Use type "clarify", unless their message already says what to \
-filter: then go straight to "ready_for_config" with content_type "image".\
-"""
-
-_NULLABLE_INT = {"type": ["integer", "null"]}
-_NULLABLE_STR = {"type": ["string", "null"]}
-REPLY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["text", "type", "options", "filter_data", "action"],
-    "properties": {
-        "text": {"type": "string"},
-        "type": {"type": "string", "enum": list(say.REPLY_TYPES)},
-        "options": {"type": "array", "items": {"type": "string"}},
-        "filter_data": {
-            "anyOf": [
-                {"type": "null"},
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": [
-                        "filter_text",
-                        "content_type",
-                        "intensity",
-                        "duration",
-                        "context",
-                    ],
-                    "properties": {
-                        "filter_text": {"type": "string"},
-                        "content_type": {"type": "string", "enum": list(CONTENT_TYPES)},
-                        "intensity": {"type": "integer"},
-                        "duration": {"type": "string", "enum": list(DURATIONS)},
-                        "context": {"type": "string"},
-                    },
-                },
-            ]
-        },
-        "action": {
-            "anyOf": [
-                {"type": "null"},
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["kind", "filter_ids", "intensity", "duration", "content_type"],
-                    "properties": {
-                        "kind": {"type": "string", "enum": ["remove", "change"]},
-                        "filter_ids": {"type": "array", "items": {"type": "integer"}},
-                        "intensity": _NULLABLE_INT,
-                        "duration": _NULLABLE_STR,
-                        "content_type": _NULLABLE_STR,
-                    },
-                },
-            ]
-        },
-    },
 }
 
 

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from chat.assistant import vocabulary as words
-from chat.assistant.replies import text_safe
+from chat.assistant.topics import (
+    MAX_TOPIC_WORDS,
+    CleanTopic,
+    edges_strip,
+    message_normalize,
+    topic_clean,
+    topic_plausible,
+)
 
 INTENT_CREATE = "create"
 INTENT_REMOVE = "remove"
@@ -31,9 +38,6 @@ INTENT_UNKNOWN = "unknown"
 INTENT_EMPTY = "empty"
 
 Value = TypeVar("Value")
-
-MAX_TOPIC_WORDS = 8  # a filter text is a few words; longer means we did not find the topic
-MAX_BARE_TOPIC_WORDS = 5  # without a request verb, only a short noun phrase counts as a topic
 
 
 @dataclass(frozen=True)
@@ -65,12 +69,6 @@ class Understanding:
     has_request_verb: bool = False
     everything: bool = False  # "remove all my filters"
     too_long: bool = False  # a request whose topic is a whole sentence
-
-
-def message_normalize(message: str) -> str:
-    text = text_safe(message).replace("\u2019", "'").replace("\u2018", "'")
-    text = text.replace("\u201c", '"').replace("\u201d", '"')
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def command_key(text: str) -> str:
@@ -252,22 +250,10 @@ def _request_target(text: str) -> tuple[str, bool]:
 # ---- new filters ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CleanTopic:
-    topic: str
-    spoiler: bool = False
-    spoiler_subject: str = ""
-    image_hint: bool = False  # "spider pics": the user spoke of images
-
-
 def creation_understand(text: str, settings: Settings) -> Understanding | None:
     text = words.POLITE_OPENING.sub("", text)
     has_verb, lead_intensity, lead_duration, text = request_lead_find(text)
-    if (
-        not has_verb
-        and settings.any()
-        and not _edges_strip(words.SETTINGS_LEFTOVERS.sub("", text))
-    ):
+    if not has_verb and settings.any() and not edges_strip(words.SETTINGS_LEFTOVERS.sub("", text)):
         return Understanding(INTENT_SETTINGS, settings=settings)
     cleaned = topic_clean(text)
     settings = _settings_with_lead(settings, lead_intensity, lead_duration, cleaned)
@@ -329,116 +315,3 @@ def request_lead_find(text: str) -> tuple[bool, int | None, str | None, str]:
             intensity, duration = value
             return True, intensity, duration, _cut(text, found)
     return False, None, None, text
-
-
-def topic_clean(text: str) -> CleanTopic:
-    """The words naming what to filter, without fillers ("anything about", "on my feed")."""
-    text = words.FILLER_ANYWHERE.sub(" ", text)
-    text = _edges_strip(text)
-    if words.SPOILER_WORD.search(text):
-        return _spoiler_topic(text)
-    text = _leading_fillers_strip(text)
-    image_hint = bool(words.TRAILING_IMAGE_WORDS.search(text)) and " " in text
-    if image_hint:
-        text = words.TRAILING_IMAGE_WORDS.sub("", text)
-    text = _trailing_fillers_strip(text)
-    return CleanTopic(topic=_edges_strip(text), image_hint=image_hint)
-
-
-def _spoiler_topic(text: str) -> CleanTopic:
-    subject = ""
-    for pattern in words.SPOILER_SUBJECT_PATTERNS:
-        found = pattern.search(text)
-        if found:
-            subject = _edges_strip(_trailing_fillers_strip(found.group("subject")))
-            break
-    subject = re.sub(r"^(?:any|all|the latest|latest|new)\s+", "", subject, flags=re.I)
-    subject = words.SPOILER_WORD.sub(" ", subject)
-    subject = _edges_strip(re.sub(r"\s+", " ", subject))
-    if subject.lower() in words.VAGUE_SPOILER_SUBJECTS:
-        return CleanTopic(topic="", spoiler=True)
-    return CleanTopic(topic=f"{subject} spoilers", spoiler=True, spoiler_subject=subject)
-
-
-def spoiler_context(subject: str) -> str:
-    return f"Spoilers for {subject}: plot details, twists, deaths and endings."
-
-
-def _leading_fillers_strip(text: str) -> str:
-    previous = None
-    while previous != text:
-        previous = text
-        text = words.LEADING_FILLER.sub("", text)
-    if len(text.split()) > 1:
-        text = words.ARTICLE_OPENING.sub("", text)
-    return text
-
-
-def _trailing_fillers_strip(text: str) -> str:
-    previous = None
-    while previous != text:
-        previous = text
-        text = _edges_strip(words.TRAILING_FILLER.sub("", text))
-    return text
-
-
-def _edges_strip(text: str) -> str:
-    return words.EDGE_PUNCTUATION.sub("", re.sub(r"\s+", " ", text)).strip()
-
-
-def topic_plausible(topic: str, *, has_verb: bool) -> bool:
-    """Whether `topic` can name a filter: short, not a question, not a keyboard mash."""
-    count = len(topic.split())
-    if count == 0 or count > MAX_TOPIC_WORDS or text_is_gibberish(topic):
-        return False
-    if has_verb:
-        return True
-    return (
-        count <= MAX_BARE_TOPIC_WORDS
-        and not words.QUESTION_OPENING.search(topic)
-        and not words.PERSONAL_WORDS.search(topic)
-    )
-
-
-def text_is_gibberish(text: str) -> bool:
-    letters = [word for word in re.findall(r"[a-z]+", text.lower()) if len(word) >= 4]
-    if not letters and not re.search(r"[a-z0-9]", text.lower()):
-        return True
-    return any(_word_is_gibberish(word) for word in letters)
-
-
-def _word_is_gibberish(word: str) -> bool:
-    if re.search(r"[^aeiouy]{5,}", word) or not re.search(r"[aeiouy]", word):
-        return True
-    return any(word[:4] in row for row in words.KEYBOARD_ROWS)
-
-
-def topic_key(topic: str) -> frozenset[str]:
-    """Words of a filter text for duplicate detection: case, order, plurals and fillers ignored
-    ("Spider" = "spiders"; "spoilers for Severance" = "Severance spoilers")."""
-    tokens = re.findall(r"[a-z0-9]+", topic.lower())
-    stop = {"the", "a", "an", "of", "for", "about", "and", "on", "in", "to", "any", "all"}
-    return frozenset(_singular(token) for token in tokens if token not in stop)
-
-
-def _singular(token: str) -> str:
-    if len(token) > 4 and token.endswith("ies"):
-        return token[:-3] + "y"
-    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
-        return token[:-1]
-    return token
-
-
-def spoiler_subject_from_answer(message: str) -> str:
-    """The work named in answer to "spoilers for what?" ("The Bear", "it's Dune")."""
-    text = words.FILLER_ANYWHERE.sub(" ", message_normalize(message))
-    text = re.sub(
-        r"^(?:it's|it is|its|for|the show|the movie|the film|the book|the game)\s+",
-        "",
-        _edges_strip(text),
-        flags=re.IGNORECASE,
-    )
-    text = _edges_strip(words.SPOILER_WORD.sub(" ", text))
-    if text.lower() in words.VAGUE_SPOILER_SUBJECTS:
-        return ""
-    return text if topic_plausible(text, has_verb=True) else ""

@@ -33,6 +33,7 @@ class Draft:
     duration_unclear: bool = False  # "until I catch up": we must ask how long
     spoiler: bool = False  # the topic is spoilers for a named work
     context: str = ""
+    note: str = ""  # said with the next proposal (a duration rounded to one we offer)
 
 
 @dataclass
@@ -104,6 +105,7 @@ def state_from_dict(data: object) -> ConversationState:
 def draft_valid(draft: Draft) -> bool:
     return (
         isinstance(draft.filter_text, str)
+        and isinstance(draft.note, str)
         and draft.intensity in (None, 1, 2, 3, 4, 5)
         and draft.duration in (None, *DURATIONS)
         and draft.content_type in (None, *CONTENT_TYPES)

@@ -340,3 +340,12 @@ def test_a_state_survives_the_round_trip_through_the_cache() -> None:
     [turn] = talk(["remove my spiders filter"], [SPIDERS])
 
     assert state_from_dict(state_to_dict(turn.state)) == turn.state
+
+
+def test_a_rounded_duration_is_said_once_with_the_proposal() -> None:
+    first, second = talk(["hide wasps for 2 days", "just blur"])
+
+    assert first.reply.filter_data is not None
+    assert first.reply.filter_data.duration == "week"
+    assert "I picked a week for 2 days" in first.reply.text
+    assert "picked" not in second.reply.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.assistant import rules
+from chat.assistant import rules, topics
 from chat.assistant.rules import message_understand
 
 # (message, topic, intensity, duration, content_type): None means "not said, not implied".
@@ -276,4 +276,4 @@ def test_a_whole_sentence_as_topic_is_flagged_too_long() -> None:
 def test_topic_keys_ignore_case_plurals_and_word_order(
     first: str, second: str, same: bool
 ) -> None:
-    assert (rules.topic_key(first) == rules.topic_key(second)) is same
+    assert (topics.topic_key(first) == topics.topic_key(second)) is same
