@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from diymod.errors import ApplicationError, PayloadTooLarge
 from diymod.throttling import FeedModelRateThrottle
 from feed.services import FeedResult, feed_moderate, feed_size_check
-from filters.apis import ERRORS, error_schema
+from filters.apis import ERROR, ERRORS
 from filters.authentication import request_user_resolve
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class FeedApi(APIView):
     @extend_schema(
         operation_id="get_feed",
         request=FeedRequestSerializer,
-        responses={200: FEED_RESPONSE, **ERRORS, 413: error_schema("Error")},
+        responses={200: FEED_RESPONSE, **ERRORS, 413: ERROR},
         examples=[
             OpenApiExample(
                 "Reddit feed (client B)",
