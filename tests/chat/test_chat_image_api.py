@@ -197,3 +197,13 @@ def test_the_upload_handler_drops_an_oversized_file_and_says_so() -> None:
 
     assert "image" not in files
     assert handler.oversized_fields == {"image"}
+
+
+def test_another_users_image_conversation_does_not_leak(api_client: APIClient) -> None:
+    upload(api_client, picture(), user_id="alice")
+    for message in ("spiders", "Remove completely"):
+        bob = api_client.post("/chat", {"user_id": "bob", "message": message}, format="json")
+        alice = api_client.post("/chat", {"user_id": "alice", "message": message}, format="json")
+
+    assert bob.json()["filter_data"]["content_type"] == "all"
+    assert alice.json()["filter_data"]["content_type"] == "image"
