@@ -458,6 +458,26 @@ def test_full_check_passes_and_removes_its_filter(
     assert filters["filters"] == []
 
 
+def test_full_check_passes_with_a_configured_public_url(tmp_path: Path, image_port: int) -> None:
+    # The deployment's own address configured (DIYMOD_PUBLIC_URL), as behind a proxy.
+    port = free_port()
+    env = embedded_env(
+        image_port, tmp_path / "media", DIYMOD_PUBLIC_URL=f"http://127.0.0.1:{port}"
+    )
+    with live_server_start(
+        env, database_url=f"sqlite:///{tmp_path}/db.sqlite3", port=port
+    ) as server:
+        completed = check_command(
+            "--url", server.base_url, "--full", "--serve-port", str(image_port), "--timeout", "30"
+        )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    lines = completed.stdout.splitlines()
+    assert [line.split()[1] for line in lines[1:-1]] == FULL_STEP_NAMES
+    result_line = lines[1 + FULL_STEP_NAMES.index("result_image")]
+    assert result_line.split()[0] == "OK" and "JPEG" in result_line
+    assert lines[-1].startswith("PASSED: 13 steps in ") and "image end to end" in lines[-1]
+
+
 def test_full_check_says_to_allow_the_image_host_when_the_job_fails(
     embedded_server: LiveServer,
 ) -> None:
