@@ -6,6 +6,7 @@ import asyncio
 import json
 import secrets
 import threading
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -626,3 +627,65 @@ async def test_filters_sent_as_a_json_string_find_the_same_job() -> None:
     )
     await answer_of_type(socket, "image_processed")
     await socket.disconnect()
+
+
+# --- through a real daphne process --------------------------------------------------------------
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+async def test_daphne_carries_feed_sized_frames_and_answers_oversized_ones_with_an_error(
+    tmp_path: Path,
+) -> None:
+    from websockets.asyncio.client import connect
+
+    from tests.support.daphne_servers import daphne_running, manage_run, server_env
+
+    env = server_env(database_path=tmp_path / "db.sqlite3", redis_url=None)
+    await asyncio.to_thread(manage_run, "migrate", "--noinput", env=env)
+    with daphne_running(env=env, log_path=tmp_path / "daphne.log") as port:
+        client = await connect(
+            f"ws://127.0.0.1:{port}/ws/alice", origin="https://www.reddit.com", proxy=None
+        )
+        try:
+            # An X timeline is 1-1.5 MB: above daphne's own default cap of 1 MiB.
+            await client.send(json.dumps({"type": "ping", "pad": "x" * 1_500_000}))
+            assert json.loads(await asyncio.wait_for(client.recv(), 10))["type"] == "pong"
+            await client.send(json.dumps({"type": "ping", "pad": "x" * 9_000_000}))
+            error = json.loads(await asyncio.wait_for(client.recv(), 10))
+            assert error["type"] == "error" and "too large" in error["error"]
+            await client.send(json.dumps({"type": "ping"}))
+            assert json.loads(await asyncio.wait_for(client.recv(), 10))["type"] == "pong"
+        finally:
+            await client.close()
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+async def test_daphne_refuses_a_foreign_origin_and_reads_an_encoded_slash_in_the_user_id(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    from tests.support.daphne_servers import daphne_running, manage_run, server_env
+
+    env = server_env(database_path=tmp_path / "db.sqlite3", redis_url=None)
+    await asyncio.to_thread(manage_run, "migrate", "--noinput", env=env)
+    with daphne_running(env=env, log_path=tmp_path / "daphne.log") as port:
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(
+                f"ws://127.0.0.1:{port}/ws/alice", origin="https://evil.example", proxy=None
+            )
+        assert refused.value.response.status_code == 403
+        client = await connect(
+            f"ws://127.0.0.1:{port}/ws/a%2Fb%20c/", origin="https://x.com", proxy=None
+        )
+        await client.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(client.recv(), 10))["type"] == "pong"
+        await client.close()
+    with sqlite3.connect(tmp_path / "db.sqlite3") as database:
+        user_ids = {row[0] for row in database.execute("SELECT user_id FROM filters_user")}
+    assert user_ids == {"a/b c"}

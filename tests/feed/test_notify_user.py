@@ -138,25 +138,3 @@ async def test_a_notice_from_a_third_process_reaches_sockets_on_two_daphne_proce
         finally:
             for client in clients:
                 await client.close()
-
-
-@pytest.mark.integration
-@pytest.mark.timeout(120)
-async def test_daphne_refuses_a_socket_from_a_foreign_origin(tmp_path: Path) -> None:
-    if not redis_available():
-        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL}")
-    from websockets.asyncio.client import connect
-    from websockets.exceptions import InvalidStatus
-
-    from tests.support.daphne_servers import daphne_running, manage_run, server_env
-
-    env = server_env(database_path=tmp_path / "db.sqlite3", redis_url=REDIS_TEST_URL)
-    await asyncio.to_thread(manage_run, "migrate", "--noinput", env=env)
-    with daphne_running(env=env, log_path=tmp_path / "daphne.log") as port:
-        with pytest.raises(InvalidStatus) as refused:
-            await connect(
-                f"ws://127.0.0.1:{port}/ws/alice", origin="https://evil.example", proxy=None
-            )
-        assert refused.value.response.status_code == 403
-        client = await socket_ready(f"ws://127.0.0.1:{port}/ws/a%2Fb/")
-        await client.close()

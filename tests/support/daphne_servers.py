@@ -16,6 +16,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
+# As in the Makefile and Procfile: daphne's default 1 MiB message cap would drop feeds.
+DAPHNE_WS_LIMITS = (
+    "--websocket-max-message-size",
+    "16777216",
+    "--websocket-max-frame-size",
+    "16777216",
+)
 
 
 def free_port() -> int:
@@ -24,16 +31,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_env(*, database_path: Path, redis_url: str, **extra: str) -> dict[str, str]:
-    """The environment of a scaled-out deployment: a shared file database, Redis layer."""
+def server_env(*, database_path: Path, redis_url: str | None, **extra: str) -> dict[str, str]:
+    """A server's environment: a file database the processes share, the Redis layer when
+    `redis_url` is given (else the embedded default: in-memory layer, one process)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DIYMOD_")}
+    env.pop("REDIS_URL", None)
     env.update(
         DJANGO_SETTINGS_MODULE="diymod.settings",
         DATABASE_URL=f"sqlite:///{database_path}",
-        REDIS_URL=redis_url,
         PYTHONUNBUFFERED="1",
         **extra,
     )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     return env
 
 
@@ -77,13 +87,20 @@ def process_stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def daphne_running(
-    *, env: dict[str, str], log_path: Path, port: int | None = None, startup_timeout: float = 30
+    *,
+    env: dict[str, str],
+    log_path: Path,
+    port: int | None = None,
+    startup_timeout: float = 30,
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[int]:
     """A daphne process serving the project on a free port; yields the port."""
     port = port or free_port()
+    command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), *DAPHNE_WS_LIMITS]
+    command += extra_args
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "diymod.asgi:application"],
+            [*command, "diymod.asgi:application"],
             cwd=REPO,
             env=env,
             stdout=log,
