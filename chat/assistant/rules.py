@@ -251,15 +251,19 @@ def _request_target(text: str) -> tuple[str, bool]:
 
 
 def creation_understand(text: str, settings: Settings) -> Understanding | None:
-    text = words.POLITE_OPENING.sub("", text)
-    has_verb, lead_intensity, lead_duration, text = request_lead_find(text)
-    if not has_verb and settings.any() and not edges_strip(words.SETTINGS_LEFTOVERS.sub("", text)):
+    lead = request_lead_find(words.POLITE_OPENING.sub("", text))
+    rest = f"{lead.before} {lead.after}"
+    if (
+        not lead.found
+        and settings.any()
+        and not edges_strip(words.SETTINGS_LEFTOVERS.sub("", rest))
+    ):
         return Understanding(INTENT_SETTINGS, settings=settings)
-    cleaned = topic_clean(text)
-    settings = _settings_with_lead(settings, lead_intensity, lead_duration, cleaned)
+    cleaned = lead_topic(lead)
+    settings = _settings_with_lead(settings, lead.intensity, lead.duration, cleaned)
     if cleaned.spoiler:
         return _spoiler_understanding(cleaned, settings)
-    topic = cleaned.topic
+    topic, has_verb = cleaned.topic, lead.found
     if topic.lower() in words.VAGUE_TOPICS:
         if has_verb:
             return Understanding(INTENT_CREATE, settings=settings, has_request_verb=True)
@@ -269,6 +273,15 @@ def creation_understand(text: str, settings: Settings) -> Understanding | None:
     if not topic_plausible(topic, has_verb=has_verb):
         return None
     return Understanding(INTENT_CREATE, topic=topic, settings=settings, has_request_verb=has_verb)
+
+
+def lead_topic(lead: Lead) -> CleanTopic:
+    """The topic follows the request verb ("I'm grieving, please hide dogs"), unless nothing
+    does ("Clowns, hide them"): then it is what came before."""
+    after = topic_clean(lead.after)
+    if after.spoiler or after.topic.lower() not in words.VAGUE_TOPICS:
+        return after
+    return topic_clean(lead.before)
 
 
 def _spoiler_understanding(cleaned: CleanTopic, settings: Settings) -> Understanding:
@@ -304,14 +317,23 @@ def _replace_settings(settings: Settings, **changes: object) -> Settings:
     return replace(settings, **changes)  # type: ignore[arg-type]
 
 
-def request_lead_find(text: str) -> tuple[bool, int | None, str | None, str]:
-    """(found, implied intensity, implied duration, rest) for the opening verb of a request."""
+@dataclass(frozen=True)
+class Lead:
+    """The opening verb of a request and the words either side of it."""
+
+    found: bool
+    intensity: int | None  # what the verb implies ("block" = 5), None when it says nothing
+    duration: str | None
+    before: str
+    after: str
+
+
+def request_lead_find(text: str) -> Lead:
     found = words.CREATE_FILTER_LEAD.search(text)
     if found:
-        return True, None, None, _cut(text, found)
-    for pattern, value in words.LEAD_PATTERNS:
+        return Lead(True, None, None, text[: found.start()], text[found.end() :])
+    for pattern, (intensity, duration) in words.LEAD_PATTERNS:
         found = pattern.search(text)
         if found:
-            intensity, duration = value
-            return True, intensity, duration, _cut(text, found)
-    return False, None, None, text
+            return Lead(True, intensity, duration, text[: found.start()], text[found.end() :])
+    return Lead(False, None, None, text, "")

@@ -345,6 +345,9 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
             (3, None),
         ),
         (r"\bprotect me from\b|\bspare me(?: from)?\b|\bshield me from\b", (3, None)),
+        (r"\bi(?:'m| am) not ready (?:to see|to read about|for)\b", (3, None)),
+        (r"\b(?:make sure )?i (?:don't|do not|never) (?:see|read about|hear about)\b", (4, None)),
+        (r"\b(?:show me |see |i want |i'd like )?(?:less|fewer)(?: of)?\b", (None, None)),
         (
             r"\bi(?:'m| am) (?:so |really )?(?:sick|tired) of(?: seeing| reading| hearing about)?|"
             r"\bi (?:really )?(?:hate|can't stand|cannot stand|dislike|don't like|do not like)"
@@ -368,7 +371,7 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
 POLITE_OPENING = re.compile(
     r"^(?:(?:hey|hi|hello|ok|okay|so|um|uh|well|please|pls|plz|can you|could you|would you|"
     r"will you|can i|could i|i want you to|i'd like you to|i would like you to|help me|"
-    r"i want to|i'd like to|i would like to|i need to|i need you to|let's|lets|i wanna)"
+    r"i want to|i'd like to|i would like to|i need to|i need you to|let's|lets|i wanna|make sure)"
     r"[ ,]+)+",
     FLAGS,
 )

@@ -60,6 +60,13 @@ CREATE_PHRASINGS = [
     ("intensity 1 spiders", "spiders", 1, None, None),
     ("Only text: hide mentions of my ex for 24 hours", "my ex", 3, "day", "text"),
     ("Hide wasps, give me a heads up first", "wasps", 3, None, None),
+    ("I'm grieving, please hide posts about dogs", "dogs", 3, None, None),
+    ("Clowns, hide them please", "Clowns", 3, None, None),
+    ("spiders trigger me", "spiders", 3, None, None),
+    ("I want to see less politics", "politics", None, None, None),
+    ("Can you make sure I don't see anything about dieting", "dieting", 4, None, None),
+    ("I'm not ready to see baby announcements", "baby announcements", 3, None, None),
+    ("Please stop showing me posts about the election", "election", 5, None, None),
 ]
 
 
