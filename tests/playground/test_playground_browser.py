@@ -354,3 +354,58 @@ def test_a_pasted_payload_is_moderated_and_a_foreign_url_is_refused(page, server
     gallery = page.locator("#original-feed .post[data-post-id='t3_pg2001'] img")
     assert gallery.count() == 2  # the later slide's URL sits in data-lazy-src
     assert "No filter matched" in page.locator("#moderated-feed").inner_text()
+
+
+REAL = ROOT.parent / "shared" / "fixtures" / "real"
+REAL_FEEDS = [
+    (
+        "reddit/shreddit_subreddit-feed_r-MachineLearning_rendered-dom_50posts_5ads.html",
+        "https://www.reddit.com/svc/shreddit/community-more-posts/hot/?name=MachineLearning",
+    ),
+    (
+        "reddit/shreddit_post-detail_r-artificial_text-post_16comments_rendered-dom.html",
+        "https://www.reddit.com/svc/shreddit/comments/r/artificial/t3_x",
+    ),
+    (
+        "twitter/HomeTimeline_for-you_33tweets_7promoted_mass-block-twitter-1.json",
+        "https://x.com/i/api/graphql/abc/HomeTimeline?variables=%7B%7D",
+    ),
+]
+
+
+@pytest.mark.parametrize(("relative", "url"), REAL_FEEDS, ids=lambda value: value[:24])
+def test_a_pasted_real_capture_shows_every_post_the_server_counted(
+    page, server: Server, relative: str, url: str
+) -> None:
+    path = REAL / relative
+    if not path.exists():
+        pytest.skip(f"real capture {relative} is not available")
+    # Nothing needs the internet: the capture's own images and scripts stay unloaded.
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(server.base_url) else route.abort()
+        ),
+    )
+    for text, intensity in (("machine learning", 4), ("Elon Musk", 3), ("politics", 1)):
+        httpx.post(
+            server.base_url + "/filters",
+            json={
+                "user_id": page.input_value("#user-id"),
+                "filter_text": text,
+                "intensity": intensity,
+            },
+        ).raise_for_status()
+    page.get_by_label("Paste a payload of your own").check()
+    page.get_by_label("Request URL").fill(url)
+    page.eval_on_selector("#paste-body", "(el, text) => { el.value = text; }", path.read_text())
+    with page.expect_response("**/get_feed") as answer:
+        page.get_by_role("button", name="Moderate this feed").click()
+    stats = answer.value.json()["stats"]
+    page.wait_for_function("!document.getElementById('moderate-button').disabled")
+    assert stats["posts"] > 10
+    assert page.locator("#original-feed .post").count() == stats["posts"]
+    assert page.locator("#moderated-feed .post").count() == stats["posts"]
+    matched = page.locator("#moderated-feed .post-report .chip.match")
+    assert (matched.count() > 0) == (stats["matched"] > 0)
+    assert page.locator("#original-feed script, #moderated-feed script").count() == 0

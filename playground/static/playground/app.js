@@ -217,7 +217,11 @@
   function redditPosts(body) {
     const documentNode = inertParser.parseFromString(body, "text/html");
     const posts = [];
-    for (const post of documentNode.querySelectorAll("shreddit-post, shreddit-ad-post")) {
+    for (const post of documentNode.querySelectorAll("shreddit-post, shreddit-ad-post, shreddit-comment")) {
+      if (post.localName === "shreddit-comment") {
+        posts.push(redditComment(post));
+        continue;
+      }
       const fields = [];
       const title = post.querySelector('a[slot="title"]');
       if (title) fields.push(redditField("title", title));
@@ -234,6 +238,17 @@
       });
     }
     return posts;
+  }
+
+  function redditComment(comment) {
+    const body = comment.querySelector('[slot="comment"]');
+    const author = comment.getAttribute("author");
+    return {
+      id: comment.getAttribute("thingid") || "",
+      meta: "comment" + (author ? " by u/" + author : ""),
+      fields: body ? [redditField("body", body)] : [],
+      images: [],
+    };
   }
 
   function redditField(key, node) {
