@@ -126,7 +126,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "diymod", "capacity": 1000},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout by default, the same as
+                # channels-redis's blocking pop: an idle receive then dies with TimeoutError and
+                # the socket hears nothing more. Read longer than the pop waits.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": "diymod",
+                "capacity": 1000,
+            },
         }
     }
 else:
