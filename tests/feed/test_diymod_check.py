@@ -502,25 +502,15 @@ def test_token_mode_server_passes_with_a_token_and_refuses_the_socket_without(
         database_url=f"sqlite:///{tmp_path}/db.sqlite3",
     )
     with server:
-        issued = subprocess.run(
-            [sys.executable, "manage.py", "issue_token", "checker"],
-            cwd=REPO,
-            env=server.env,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT_SECONDS,
-            check=True,
-        )
-        token = issued.stdout.strip().splitlines()[-1]
-        with_token = check_command(
-            "--url", server.base_url, "--user", "checker", "--token", token, "--json"
-        )
-        without = check_command("--url", server.base_url, "--user", "checker", "--json")
+        registered = httpx.post(f"{server.base_url}/auth/register", json={}, timeout=10).json()
+        user, token = registered["user_id"], registered["token"]
+        with_token = check_command("--url", server.base_url, "--user", user, "--token", token)
+        without = check_run(CheckOptions(url=server.base_url, user_id=user, step_timeout=10.0))
     assert with_token.returncode == 0, with_token.stdout + with_token.stderr
-    assert without.returncode == 1
-    failure = failed_step(json_report(without))
-    assert failure["name"] == "socket_open"
-    assert "HTTP 403" in failure["detail"]
+    assert not without.ok
+    failure = without.first_failure
+    assert failure is not None and failure.name == "socket_open"
+    assert "HTTP 403" in failure.detail
 
 
 # --- scaled out, but nobody runs the jobs --------------------------------------------------------
