@@ -3,8 +3,13 @@ crashes (property tests over arbitrary and phrase-built messages)."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
 from hypothesis import strategies as st
+from rest_framework.test import APIClient
 
 from chat.assistant import replies as say
 from chat.assistant.embedded import EmbeddedAssistant
@@ -77,7 +82,7 @@ def reply_is_in_contract_shape(reply: say.Reply) -> None:
         assert reply.filter_data is None
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(messages, min_size=1, max_size=6))
 def test_any_conversation_gets_replies_in_the_contract_shape(conversation: list[str]) -> None:
     assistant = EmbeddedAssistant()
@@ -89,3 +94,47 @@ def test_any_conversation_gets_replies_in_the_contract_shape(conversation: list[
             assert set(action.filter_ids) <= {known.id for known in FILTERS}
         state = state_from_dict(state_to_dict(turn.state))
         assert state == turn.state
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+bodies = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "message": json_values | messages,
+            "history": json_values,
+            "user_id": json_values,
+        },
+    ),
+)
+
+
+@pytest.fixture
+def unlimited_chat(settings: Any) -> None:
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "chat": "100000/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
+@pytest.mark.django_db
+@examples(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(body=bodies)
+def test_no_chat_body_ever_gets_a_server_error(unlimited_chat: None, body: object) -> None:
+    response = APIClient().post("/chat", body, format="json")
+
+    assert response.status_code in (200, 400)
+    payload = response.json()
+    if response.status_code == 200:
+        assert set(payload) >= {"status", "text", "type", "options", "filter_data"}
+    else:
+        assert payload["status"] == "error" and payload["message"]
