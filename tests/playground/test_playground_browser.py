@@ -248,10 +248,13 @@ def test_a_filter_made_in_the_page_marks_the_moderated_column_and_swaps_the_imag
     figure = post(page, "moderated", SPIDER_POST).locator("figure")
     original_src = figure.locator("img").get_attribute("data-original-src")
     page.wait_for_function(
-        "f => f.dataset.state === 'done'", arg=figure.element_handle(), timeout=WAIT_MS
+        "f => ['done', 'failed'].includes(f.dataset.state)",
+        arg=figure.element_handle(),
+        timeout=WAIT_MS,
     )
     swapped = figure.locator("img")
     result_url = swapped.evaluate("img => img.src")
+    assert figure.get_attribute("data-state") == "done", f"{result_url} did not load"
     assert result_url != original_src
     assert result_url.startswith(server.base_url + "/")
     assert swapped.evaluate("img => img.complete && img.naturalWidth > 0")
