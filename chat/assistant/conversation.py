@@ -127,6 +127,8 @@ def _request_answer(
     u: Understanding, state: ConversationState, filters: list[KnownFilter], message: str
 ) -> Turn | None:
     if u.intent == rules.INTENT_CREATE:
+        if state.awaiting == AWAITING_SAVE:
+            state.from_image = False  # the image's filter was proposed; this is a new one
         state.draft = _draft_from(u, from_image=state.from_image)
         state.pending = None
         return draft_next(state, filters)

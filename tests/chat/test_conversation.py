@@ -349,3 +349,17 @@ def test_a_rounded_duration_is_said_once_with_the_proposal() -> None:
     assert first.reply.filter_data.duration == "week"
     assert "I picked a week for 2 days" in first.reply.text
     assert "picked" not in second.reply.text
+
+
+def test_after_the_images_filter_a_new_request_is_no_longer_about_images() -> None:
+    image = ChatImage(content=b"x", format="PNG", mime_type="image/png", width=1, height=1)
+    assistant = EmbeddedAssistant()
+    first = assistant.respond(
+        state=ConversationState(), message="block spiders", filters=[], image=image
+    )
+    second = assistant.respond(state=first.state, message="block crypto", filters=[])
+
+    assert first.reply.filter_data is not None
+    assert first.reply.filter_data.content_type == "image"
+    assert second.reply.filter_data is not None
+    assert second.reply.filter_data.content_type == "all"
