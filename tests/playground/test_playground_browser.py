@@ -50,6 +50,7 @@ CHROMIUM_ARGS = [
 SPIDER_POST = "t3_pg1001"
 SPOILER_POST = "t3_pg1002"
 HOSTILE_POST = "t3_pg1004"
+TARANTULA_TWEET = "1870000000000000001"
 WAIT_MS = 30_000
 # A Redis database of its own: stale broker messages or groups of other tests' servers (whose
 # user primary keys also start at 1) must not meet this one's.
@@ -327,6 +328,16 @@ def test_blurred_words_are_readable_on_keyboard_focus(page, server: Server) -> N
     )
     tweet = page.locator("#moderated-feed .post", has_text="Tom & Jerry <3 <script>")
     assert tweet.locator(".diymod-blur").count() >= 1
+
+    # On X the deferred photo is announced in the media entry's `diy_mod_config`.
+    figure = post(page, "moderated", TARANTULA_TWEET).locator("figure")
+    page.wait_for_function(
+        "f => ['done', 'failed'].includes(f.dataset.state)",
+        arg=figure.element_handle(),
+        timeout=WAIT_MS,
+    )
+    assert figure.get_attribute("data-state") == "done"
+    assert "/tarantula.jpg" not in figure.locator("img").evaluate("img => img.src")
 
 
 def test_every_control_and_button_has_an_accessible_name(page) -> None:
