@@ -15,7 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from chat.assistant.replies import REPLY_TYPES
-from chat.services import chat_image_read, chat_message_clean, chat_reply
+from chat.services import MESSAGE_MAX_CHARS, chat_image_read, chat_reply
 from chat.uploads import MemoryOnlyUploadHandler
 from diymod.errors import ApplicationError
 from diymod.throttling import ChatRateThrottle
@@ -58,21 +58,45 @@ CHAT_REPLY = inline_serializer(
 RESPONSES = {200: CHAT_REPLY, 400: ERROR, 401: ERROR, 403: ERROR, 429: ERROR}
 
 
+class StrictCharField(serializers.CharField):
+    """Refuses numbers and booleans instead of turning them into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ChatInputSerializer(serializers.Serializer):
-    message = serializers.CharField(required=False, allow_blank=True)
-    history = serializers.ListField(
-        child=serializers.DictField(),
-        required=False,
-        help_text="[{role, content, type?}]; unreliable, the server keeps its own state.",
+    message = StrictCharField(allow_blank=True, max_length=MESSAGE_MAX_CHARS, default="")
+    # Never refused: the client's history is known to be unreliable (CONTRACT section 2).
+    history = serializers.JSONField(
+        default=None, help_text="[{role, content, type?}]; the server keeps its own state."
     )
-    user_id = serializers.CharField(required=False, help_text="Omitted: default_user.")
+    user_id = serializers.JSONField(default=None, help_text="Omitted: default_user.")
 
 
 class ChatImageInputSerializer(serializers.Serializer):
-    image = serializers.ImageField(help_text="JPEG, PNG, GIF, WebP or BMP, up to 5 MB.")
-    message = serializers.CharField(required=False, allow_blank=True)
-    history = serializers.CharField(required=False, help_text="The history list as JSON text.")
-    user_id = serializers.CharField(required=False, help_text="Omitted: default_user.")
+    """Multipart form fields are all text (a JSONField would parse `user_id` as JSON)."""
+
+    image = serializers.FileField(
+        required=False, help_text="JPEG, PNG, GIF, WebP or BMP, up to 5 MB."
+    )
+    message = StrictCharField(allow_blank=True, max_length=MESSAGE_MAX_CHARS, default="")
+    history = StrictCharField(
+        allow_blank=True, default="", help_text="The history list as JSON text."
+    )
+    user_id = StrictCharField(
+        allow_blank=True, default=None, max_length=255, help_text="Omitted: default_user."
+    )
+
+
+def input_validated(
+    serializer_class: type[serializers.Serializer], request: Request
+) -> dict[str, Any]:
+    serializer = serializer_class(data=body_dict(request))
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 class ChatThrottle(ChatRateThrottle):
@@ -107,10 +131,9 @@ class ChatApi(APIView):
 
     @extend_schema(operation_id="chat", request=ChatInputSerializer, responses=RESPONSES)
     def post(self, request: Request) -> Response:
-        data = body_dict(request)
+        data = input_validated(ChatInputSerializer, request)
         user = chat_user_resolve(request, data)
-        message = chat_message_clean(data.get("message"))
-        body = chat_reply(user=user, message=message, history=data.get("history"))
+        body = chat_reply(user=user, message=data["message"], history=data["history"])
         return Response(body)
 
 
@@ -129,16 +152,15 @@ class ChatImageApi(APIView):
         responses=RESPONSES,
     )
     def post(self, request: Request) -> Response:
-        data = body_dict(request)
+        data = input_validated(ChatImageInputSerializer, request)
         user = chat_user_resolve(request, data)
         handler = request.upload_handlers[0]
         image = chat_image_read(
-            upload=request.FILES.get("image"),
+            upload=data.get("image"),
             oversized="image" in getattr(handler, "oversized_fields", ()),
         )
-        message = chat_message_clean(data.get("message"))
-        history = history_parse(data.get("history"))
-        body = chat_reply(user=user, message=message, history=history, image=image)
+        history = history_parse(data["history"])
+        body = chat_reply(user=user, message=data["message"], history=history, image=image)
         return Response(body)
 
 

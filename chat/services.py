@@ -179,13 +179,3 @@ def chat_image_read(*, upload: UploadedFile | None, oversized: bool = False) -> 
     return ChatImage(
         content=data, format=image_format, mime_type=mime_type, width=width, height=height
     )
-
-
-def chat_message_clean(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ApplicationError("message: must be a string.")
-    if len(value) > MESSAGE_MAX_CHARS:
-        raise ApplicationError(f"message: at most {MESSAGE_MAX_CHARS} characters.")
-    return value.strip()
