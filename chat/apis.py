@@ -59,7 +59,7 @@ RESPONSES = {200: CHAT_REPLY, 400: ERROR, 401: ERROR, 403: ERROR, 429: ERROR}
 
 
 class StrictCharField(serializers.CharField):
-    """Refuses numbers and booleans instead of turning them into text."""
+    # Refuses numbers and booleans instead of turning them into text.
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -77,8 +77,7 @@ class ChatInputSerializer(serializers.Serializer):
 
 
 class ChatImageInputSerializer(serializers.Serializer):
-    """Multipart form fields are all text (a JSONField would parse `user_id` as JSON)."""
-
+    # Multipart fields are all text: a JSONField here would try to parse `user_id` as JSON.
     image = serializers.FileField(
         required=False, help_text="JPEG, PNG, GIF, WebP or BMP, up to 5 MB."
     )
