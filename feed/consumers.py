@@ -24,6 +24,7 @@ import dataclasses
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -54,13 +55,22 @@ NO_IMAGE_JOB = "no image job for this url"
 IMAGE_FAILED = "image processing failed"
 
 
-def threaded_db(function: Any) -> Any:
+# Feeds get their own threads: a burst of slow feeds (model calls) must not starve the quick
+# database work of handshakes and image look-ups, which use the default executor.
+FEED_THREADS = 8
+feed_executor = ThreadPoolExecutor(max_workers=FEED_THREADS, thread_name_prefix="diymod-ws-feed")
+# Frames and replies this big are (de)serialised off the event loop: an 8 MB json.loads would
+# otherwise pause every socket of the process for tens of milliseconds.
+LARGE_FRAME_CHARACTERS = 256 * 1024
+
+
+def threaded_db(function: Any, executor: ThreadPoolExecutor | None = None) -> Any:
     """`function` as a coroutine run in a worker thread with Django's connection hygiene.
 
-    Worker threads, not the one shared "sync thread": feeds of different sockets run side by
-    side and a slow one never queues the others.
+    Worker threads, not the one shared "sync thread": work of different sockets runs side by
+    side and a slow call never queues the others.
     """
-    return database_sync_to_async(function, thread_sensitive=False)
+    return database_sync_to_async(function, thread_sensitive=False, executor=executor)
 
 
 def header_value(scope: dict[str, Any], name: bytes) -> str | None:
@@ -229,7 +239,10 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             await self.error_send(f"Message too large: the limit is {frame_limit} bytes")
             return
         try:
-            message = json.loads(raw)
+            if len(raw) > LARGE_FRAME_CHARACTERS:
+                message = await asyncio.to_thread(json.loads, raw)
+            else:
+                message = json.loads(raw)
         except ValueError as error:  # includes undecodable bytes
             await self.error_send(f"Invalid JSON: {error}")
             return
@@ -304,7 +317,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             result = await asyncio.wait_for(
-                threaded_db(feed_moderate_in_thread)(
+                threaded_db(feed_moderate_in_thread, feed_executor)(
                     user=self.user, url=url, body=body, base_url=scope_base_url(self.scope)
                 ),
                 settings.DIYMOD_FEED_DEADLINE_SECONDS + FEED_GUARD_EXTRA_SECONDS,
@@ -344,7 +357,8 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             payload["degraded_reason"] = degraded_reason
         if stats:
             payload["stats"] = stats
-        await self.reply("processing_response", payload)
+        frame = realtime.wire_message("processing_response", payload)
+        await self.send(text_data=await asyncio.to_thread(json.dumps, frame))
 
     async def image_answer(self, payload: dict[str, Any]) -> None:
         try:

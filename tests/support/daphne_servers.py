@@ -93,10 +93,13 @@ def daphne_running(
     port: int | None = None,
     startup_timeout: float = 30,
     extra_args: tuple[str, ...] = (),
+    launcher: tuple[str, ...] | None = None,
 ) -> Iterator[int]:
-    """A daphne process serving the project on a free port; yields the port."""
+    """A daphne process serving the project on a free port; yields the port. `launcher`
+    replaces the `daphne` executable (e.g. a Python one-liner that tunes the interpreter)."""
     port = port or free_port()
-    command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), *DAPHNE_WS_LIMITS]
+    command = [*(launcher or (str(BIN / "daphne"),)), "-b", "127.0.0.1", "-p", str(port)]
+    command += DAPHNE_WS_LIMITS
     command += extra_args
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
