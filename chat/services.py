@@ -39,13 +39,13 @@ MESSAGE_MAX_CHARS = 2000
 HISTORY_ROLES = ("user", "assistant")
 
 
-def chat_state_key(user: User) -> str:
+def chat_state_key(*, user: User) -> str:
     return f"chat:state:{user.pk}"
 
 
 def chat_state_get(*, user: User) -> ConversationState:
     try:
-        return state_from_dict(cache.get(chat_state_key(user)))
+        return state_from_dict(cache.get(chat_state_key(user=user)))
     except Exception as error:  # a cache outage restarts the conversation, never fails it
         logger.warning("chat state unreadable for user %s: %s", user.pk, error)
         return ConversationState()
@@ -54,7 +54,9 @@ def chat_state_get(*, user: User) -> ConversationState:
 def chat_state_save(*, user: User, state: ConversationState) -> None:
     try:
         cache.set(
-            chat_state_key(user), state_to_dict(state), timeout=settings.DIYMOD_CHAT_TTL_SECONDS
+            chat_state_key(user=user),
+            state_to_dict(state),
+            timeout=settings.DIYMOD_CHAT_TTL_SECONDS,
         )
     except Exception as error:
         logger.warning("chat state not saved for user %s: %s", user.pk, error)
@@ -69,10 +71,10 @@ def chat_assistant() -> Assistant:
 
 
 def known_filters(*, user: User) -> list[KnownFilter]:
-    return [known_filter_from(item) for item in filter_list_active(user=user).order_by("id")]
+    return [_known_filter_from(item) for item in filter_list_active(user=user).order_by("id")]
 
 
-def known_filter_from(item: Filter) -> KnownFilter:
+def _known_filter_from(item: Filter) -> KnownFilter:
     return KnownFilter(
         id=item.id,
         filter_text=item.filter_text,
@@ -88,7 +90,7 @@ def chat_reply(
     """Answer one chat message (and example image) for `user`; returns the response body."""
     state = chat_state_get(user=user)
     if not state.transcript:
-        state.transcript = history_transcript(history)
+        state.transcript = history_transcript(history=history)
     turn = chat_assistant().respond(
         state=state, message=message, filters=known_filters(user=user), image=image
     )
@@ -98,10 +100,10 @@ def chat_reply(
     turn.state.transcript_append("user", message or ("[example image]" if image else ""))
     turn.state.transcript_append("assistant", turn.reply.text)
     chat_state_save(user=user, state=turn.state)
-    return chat_response_body(turn)
+    return chat_response_body(turn=turn)
 
 
-def chat_response_body(turn: Turn) -> dict[str, Any]:
+def chat_response_body(*, turn: Turn) -> dict[str, Any]:
     body = turn.reply.as_json()
     body["assistant"] = turn.assistant
     if turn.degraded_reason:
@@ -111,7 +113,7 @@ def chat_response_body(turn: Turn) -> dict[str, Any]:
     return body
 
 
-def history_transcript(history: Any) -> list[dict[str, str]]:
+def history_transcript(*, history: Any) -> list[dict[str, str]]:
     """The client's history as a transcript seed, used only when the server has none; anything
     malformed in it is skipped (the client's history is known to be unreliable)."""
     if not isinstance(history, list):

@@ -267,3 +267,19 @@ def test_replies_never_carry_markup_from_the_users_words_or_stored_filters(
 
     assert "<" not in json.dumps(created) and ">" not in json.dumps(created)
     assert "<" not in listing["text"] and "bbold/b topic" in listing["text"]
+
+
+def test_chat_still_answers_when_the_cache_is_unreachable(
+    api_client: APIClient, settings: Any
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there: refused at once
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+    body = chat(api_client, "I never want to see anything about spiders")
+
+    assert body["type"] == "ready_for_config"
