@@ -32,6 +32,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from types import TracebackType
@@ -77,6 +78,7 @@ def checkerboard_make(size: tuple[int, int], *, cell: int) -> Image.Image:
     )
 
 
+@lru_cache(maxsize=256)
 def image_bytes_make(
     width: int = 64,
     height: int = 48,
