@@ -27,6 +27,7 @@ from imaging.runner import (
     image_job_fail,
     image_job_run,
     image_processed_event,
+    image_result_path,
     image_result_url,
 )
 from imaging.selectors import filter_key_make, image_job_find, url_hash_make
@@ -81,10 +82,11 @@ def image_job_request(
         job.requesters.add(user)
         if created:
             transaction.on_commit(lambda: image_job_dispatch(job_id=job.pk), robust=True)
-        elif job_is_stuck(job):
+        elif job_is_stuck(job) or job_result_lost(job):
             # Heals jobs whose dispatch was lost (a restart of the embedded server, a broker
-            # outage) even where no beat process runs the sweep.
-            image_job_requeue(job=job)
+            # outage) even where no beat process runs the sweep, and results whose file is gone.
+            if image_job_requeue(job=job):
+                job.status = ImageJob.Status.QUEUED
     return job
 
 
@@ -189,11 +191,18 @@ def job_is_stuck(job: ImageJob, stuck_seconds: int | None = None) -> bool:
     return False
 
 
+def job_result_lost(job: ImageJob) -> bool:
+    """A done job whose file is missing (media wiped or moved): its URL would be a 404."""
+    return job.status == ImageJob.Status.DONE and not image_result_path(job.result).is_file()
+
+
 def image_job_requeue(*, job: ImageJob) -> bool:
-    """Queue a pending job again (its run is idempotent: whichever run finishes first wins)."""
-    requeued = ImageJob.objects.filter(pk=job.pk, status=job.status).update(
-        status=ImageJob.Status.QUEUED, queued_at=timezone.now()
-    )
+    """Queue a stuck job (or a done one whose file is lost) again; runs are idempotent, so
+    whichever run finishes first wins."""
+    changes: dict = {"status": ImageJob.Status.QUEUED, "queued_at": timezone.now()}
+    if job.status == ImageJob.Status.DONE:
+        changes.update(attempts=0, result="")
+    requeued = ImageJob.objects.filter(pk=job.pk, status=job.status).update(**changes)
     if requeued:
         transaction.on_commit(lambda: image_job_dispatch(job_id=job.pk), robust=True)
     return bool(requeued)

@@ -525,3 +525,25 @@ def test_a_result_file_is_replaced_whole_by_a_second_run(
     assert path.read_bytes() == first
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp files left
     assert Image.open(BytesIO(first)).size == (50, 40)
+
+
+def test_a_done_job_whose_file_is_gone_is_made_again_on_the_next_request(
+    alice: User,
+    image_server: ImageServer,
+    dispatched: list[int],
+    django_capture_on_commit_callbacks,
+) -> None:
+    job = job_done(alice, image_server.url("/image.jpg?w=40&h=30"))
+    image_result_path(job.result).unlink()
+    dispatched.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = request(alice, job.image_url)
+
+    assert dispatched == [job.pk]
+    assert image_config_for(again, filter_texts=["spiders"], best_filter="spiders")["status"] == (
+        "DEFERRED"
+    )
+    image_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImageJob.Status.DONE and image_result_path(job.result).is_file()
