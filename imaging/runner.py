@@ -20,9 +20,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from diymod import realtime
+from imaging.editors import image_edit
 from imaging.fetching import FetchRefused, FetchTransientError, image_fetch
 from imaging.models import ImageJob
-from imaging.transforms import TransformedImage, image_transform
+from imaging.transforms import TransformedImage
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ def image_job_run(*, job_id: int) -> ImageJob | None:
         started = time.perf_counter()
         fetched = image_fetch(url=job.image_url)
         fetched_at = time.perf_counter()
-        transformed = image_transform(image=fetched.image, intervention=job.intervention)
+        edited = image_edit(
+            image=fetched.image, intervention=job.intervention, filter_texts=job.filters
+        )
         transformed_at = time.perf_counter()
     except FetchTransientError as error:
         image_job_requeue_after_error(job_id=job_id, error=str(error))
@@ -54,12 +57,13 @@ def image_job_run(*, job_id: int) -> ImageJob | None:
     except (FetchRefused, ValueError, OSError) as error:
         image_job_fail(job_id=job_id, error=f"{type(error).__name__}: {error}")
         return ImageJob.objects.get(pk=job_id)
-    name = image_result_store(job=job, transformed=transformed)
-    timings = {
+    name = image_result_store(job=job, transformed=edited.image)
+    details = {
         "fetch_ms": round((fetched_at - started) * 1000),
         "transform_ms": round((transformed_at - fetched_at) * 1000),
+        "error": edited.note,  # done, but not as configured (e.g. the model failed): say so
     }
-    image_job_complete(job=job, name=name, transformed=transformed, timings=timings)
+    image_job_complete(job=job, name=name, transformed=edited.image, details=details)
     return ImageJob.objects.get(pk=job_id)
 
 
@@ -74,7 +78,7 @@ def image_job_claim(*, job_id: int) -> bool:
 
 
 def image_job_complete(
-    *, job: ImageJob, name: str, transformed: TransformedImage, timings: dict[str, int]
+    *, job: ImageJob, name: str, transformed: TransformedImage, details: dict[str, object]
 ) -> bool:
     """The pending → done transition; only the run that makes it pushes (tell each client once).
     `queued` counts as pending too: a stuck job re-queued while its first run was still alive
@@ -86,10 +90,9 @@ def image_job_complete(
         result_width=transformed.width,
         result_height=transformed.height,
         result_bytes=len(transformed.data),
-        error="",
         finished_at=now,
         total_ms=round((now - job.created_at).total_seconds() * 1000),
-        **timings,
+        **details,
     )
     if not done:
         return False

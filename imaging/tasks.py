@@ -17,8 +17,8 @@ from imaging.fetching import FetchTransientError
 from imaging.runner import image_job_fail, image_job_run
 from imaging.services import image_jobs_requeue_stuck
 
-SOFT_TIME_LIMIT_SECONDS = 30
-HARD_TIME_LIMIT_SECONDS = 45
+SOFT_TIME_LIMIT_SECONDS = 40  # a fetch (5 s) plus an image model call (25 s)
+HARD_TIME_LIMIT_SECONDS = 60
 MAX_RETRIES = 4
 
 
