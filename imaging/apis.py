@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -88,7 +89,7 @@ class ImageResultApi(APIView):
 
 
 @require_safe
-def image_result_file(request: HttpRequest, path: str) -> HttpResponse:
+def image_result_file(request: HttpRequest, path: str) -> HttpResponseBase:
     """Serve a result file (also with DEBUG off, under daphne): only below MEDIA_ROOT/images;
     Django's `serve` refuses `..` and absolute paths."""
     root = Path(settings.MEDIA_ROOT) / RESULT_DIRECTORY
