@@ -11,7 +11,6 @@ from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from chat.assistant.replies import REPLY_TYPES
@@ -98,20 +97,6 @@ def input_validated(
     return dict(serializer.validated_data)
 
 
-class ChatThrottle(ChatRateThrottle):
-    """Reads DIYMOD_RATE_CHAT per request (DRF binds the rates at import time otherwise)."""
-
-    def get_rate(self) -> str | None:
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        return str(rate) if rate else None
-
-    def allow_request(self, request: Request, view: APIView) -> bool:
-        # Parse first: the parent treats any error as a cache outage, and a malformed body
-        # would then pass as an empty one instead of being the client's 400.
-        request.data  # noqa: B018
-        return super().allow_request(request, view)
-
-
 def body_dict(request: Request) -> dict[str, Any]:
     if not isinstance(request.data, dict):
         raise ApplicationError("Request body must be a JSON object.")
@@ -126,7 +111,7 @@ def chat_user_resolve(request: Request, data: dict[str, Any]) -> User:
 
 
 class ChatApi(APIView):
-    throttle_classes = [ChatThrottle]
+    throttle_classes = [ChatRateThrottle]
 
     @extend_schema(operation_id="chat", request=ChatInputSerializer, responses=RESPONSES)
     def post(self, request: Request) -> Response:
@@ -137,7 +122,7 @@ class ChatApi(APIView):
 
 
 class ChatImageApi(APIView):
-    throttle_classes = [ChatThrottle]
+    throttle_classes = [ChatRateThrottle]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:

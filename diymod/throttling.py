@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
@@ -31,10 +32,17 @@ def throttle_identity(request: Request) -> str:
 class UserScopedRateThrottle(SimpleRateThrottle):
     """Set `scope` on a subclass; rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]."""
 
+    def get_rate(self) -> str | None:
+        # Read per request: DRF binds THROTTLE_RATES at import, so changed settings never apply.
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return str(rate) if rate else None
+
     def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": throttle_identity(request)}
 
     def allow_request(self, request: Request, view: APIView) -> bool:
+        # Parse the body outside the guard below: a malformed body is the client's 400.
+        request.data  # noqa: B018
         try:
             return super().allow_request(request, view)
         except Exception as error:  # a cache outage must not take the API down with it
