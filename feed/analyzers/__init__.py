@@ -26,7 +26,7 @@ from feed.analyzers.base import (
 logger = logging.getLogger(__name__)
 
 _analyzers: dict[tuple[str, ...], Analyzer] = {}
-_analyzers_lock = threading.Lock()
+_analyzers_lock = threading.RLock()  # building the OpenAI one builds the embedded one
 
 
 class FallbackAnalyzer(Analyzer):

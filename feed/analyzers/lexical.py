@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # A sentence: a run up to terminal punctuation or a line break (titles are their own line).
 SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|(?=\n)|$)")
@@ -43,6 +44,9 @@ class WordHits:
     masked: tuple[tuple[int, int], ...]  # spans of look-alikes in another sense
 
 
+NO_HITS = WordHits((), ())
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, stripped, so text[start:end] is an exact substring."""
     spans = []
@@ -57,6 +61,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+@lru_cache(maxsize=65536)  # a feed repeats its words; stemming is the lexical leg's hot spot
 def word_stem(word: str) -> str:
     """A crude inflection stripper: plurals, possessives, -ing, -ed (good enough for names)."""
     word = word.lower()
@@ -113,6 +118,10 @@ def _is_name(word: str, *, at_start: bool, names_nearby: bool) -> bool:
 
 
 def word_hits(sentence: str, alternatives: list[list[Keyword]]) -> WordHits:
+    lowered = sentence.lower()
+    # Cheap rejection first: most sentences share no letters-run with any key word.
+    if not any(keyword.stem[:4] in lowered for keywords in alternatives for keyword in keywords):
+        return NO_HITS
     tokens = [(found.group(0), found.span()) for found in TOKEN.finditer(sentence)]
     matched: list[tuple[int, int]] = []
     masked: list[tuple[int, int]] = []

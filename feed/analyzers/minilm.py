@@ -35,8 +35,9 @@ ASSET_SHA256 = {
 # Part of the analyzer version (cache keys): a different model means different decisions.
 MODEL_HASH_PREFIX = ASSET_SHA256["onnx/model.onnx_data"][:12]
 MAX_TOKENS = 128  # the length the model was trained on
-# Rows x padded length per onnxruntime call: small enough to keep padding waste low.
-BATCH_TOKENS = 2048
+# Rows x padded length per onnxruntime call. Small batches measured fastest on this CPU
+# (256: 0.34 s, 2048: 0.56 s for the same 2,300 tokens; cache-sized activations).
+BATCH_TOKENS = 256
 HASH_CHUNK_BYTES = 1 << 20
 
 _model: MiniLM | None = None
