@@ -42,6 +42,7 @@ __all__ = [
     "image_job_retry",
     "image_job_run",
     "image_job_wait",
+    "image_jobs_prune",
     "image_jobs_requeue_stuck",
     "image_processed_event",
     "image_result_url",
@@ -241,3 +242,19 @@ def image_job_retry(*, job: ImageJob) -> bool:
     if retried:
         transaction.on_commit(lambda: image_job_dispatch(job_id=job.pk), robust=True)
     return bool(retried)
+
+
+def image_jobs_prune(*, older_than_days: int) -> int:
+    """Delete finished jobs (and their result files) older than `older_than_days`; a later
+    request for the same image simply makes it again. Returns how many jobs went."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    old = ImageJob.objects.filter(
+        status__in=[ImageJob.Status.DONE, ImageJob.Status.FAILED], finished_at__lt=cutoff
+    )
+    count = 0
+    for job in old.iterator():
+        if job.result:
+            image_result_path(job.result).unlink(missing_ok=True)
+        job.delete()
+        count += 1
+    return count

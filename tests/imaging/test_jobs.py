@@ -564,3 +564,19 @@ def test_waiting_for_a_result_whose_file_is_gone_makes_it_again(
 
     assert waited is not None and waited.status == ImageJob.Status.QUEUED
     assert dispatched == [job.pk]
+
+
+def test_pruning_deletes_old_finished_jobs_and_their_files_only(
+    alice: User, image_server: ImageServer, dispatched: list[int]
+) -> None:
+    old_done = job_done(alice, image_server.url("/image.jpg?w=30&h=20&seed=21"))
+    recent_done = job_done(alice, image_server.url("/image.jpg?w=30&h=20&seed=22"))
+    old_pending = request(alice, "https://i.redd.it/pending.jpg")
+    long_ago = timezone.now() - timedelta(days=40)
+    ImageJob.objects.filter(pk__in=[old_done.pk, old_pending.pk]).update(finished_at=long_ago)
+
+    call_command("image_jobs", "--prune-days", "30")
+
+    assert set(ImageJob.objects.values_list("pk", flat=True)) == {recent_done.pk, old_pending.pk}
+    assert not image_result_path(old_done.result).exists()
+    assert image_result_path(recent_done.result).exists()

@@ -5,11 +5,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from imaging.models import ImageJob
-from imaging.services import image_job_retry, image_jobs_requeue_stuck
+from imaging.services import image_job_retry, image_jobs_prune, image_jobs_requeue_stuck
 
 
 class Command(BaseCommand):
-    help = "List image jobs; re-queue failed ones (--retry) or stuck ones (--requeue-stuck)."
+    help = (
+        "List image jobs; re-queue failed ones (--retry) or stuck ones (--requeue-stuck); "
+        "delete old finished ones and their files (--prune-days)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--status", choices=ImageJob.Status.values, help="Only this status")
@@ -25,8 +28,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--stuck-seconds", type=int, default=None, help="Default DIYMOD_IMAGE_STUCK_SECONDS"
         )
+        parser.add_argument(
+            "--prune-days", type=int, default=None, help="Delete jobs finished before N days ago"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["prune_days"] is not None:
+            count = image_jobs_prune(older_than_days=options["prune_days"])
+            self.stdout.write(f"Deleted {count} finished job(s).")
+            return
         if options["requeue_stuck"]:
             count = image_jobs_requeue_stuck(stuck_seconds=options["stuck_seconds"])
             self.stdout.write(f"Re-queued {count} stuck job(s).")
