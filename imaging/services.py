@@ -97,10 +97,7 @@ def image_job_wait(*, user: User, image_url: str, filter_texts: list[str]) -> Im
     job = image_job_find(image_url=image_url, filter_texts=filter_texts)
     if job is None:
         return None
-    with transaction.atomic():
-        job.requesters.add(user)
-        if (job_is_stuck(job) or job_result_lost(job)) and image_job_requeue(job=job):
-            job.status = ImageJob.Status.QUEUED  # the push follows when it is made again
+    job.requesters.add(user)
     return job
 
 

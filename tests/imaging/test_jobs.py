@@ -549,23 +549,6 @@ def test_a_done_job_whose_file_is_gone_is_made_again_on_the_next_request(
     assert job.status == ImageJob.Status.DONE and image_result_path(job.result).is_file()
 
 
-def test_waiting_for_a_result_whose_file_is_gone_makes_it_again(
-    alice: User,
-    image_server: ImageServer,
-    dispatched: list[int],
-    django_capture_on_commit_callbacks,
-) -> None:
-    job = job_done(alice, image_server.url("/image.jpg?w=40&h=30&seed=5"))
-    image_result_path(job.result).unlink()
-    dispatched.clear()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        waited = image_job_wait(user=alice, image_url=job.image_url, filter_texts=["spiders"])
-
-    assert waited is not None and waited.status == ImageJob.Status.QUEUED
-    assert dispatched == [job.pk]
-
-
 def test_pruning_deletes_old_finished_jobs_and_their_files_only(
     alice: User, image_server: ImageServer, dispatched: list[int]
 ) -> None:
