@@ -40,14 +40,8 @@ class FallbackAnalyzer(Analyzer):
     def analyze(self, posts: list[PostInput], filters: list[FilterSpec]) -> Analysis:
         try:
             return self.primary.analyze(posts, filters)
-        except AnalyzerError as error:
-            logger.warning(
-                "analyzer %s failed for %d posts (%s); answering with %s",
-                self.primary.version,
-                len(posts),
-                error,
-                self.fallback.version,
-            )
+        except Exception as error:  # any failure of the model path falls back
+            self._failure_log("analyzer", len(posts), error)
             analysis = self.fallback.analyze(posts, filters)
             analysis.degraded_reason = f"model unavailable ({error}); local analyzer used"[:200]
             analysis.model_calls += getattr(error, "model_calls", 0)
@@ -56,14 +50,21 @@ class FallbackAnalyzer(Analyzer):
     def rewrite(self, requests: list[RewriteRequest]) -> dict[str, Rewrite]:
         try:
             return self.primary.rewrite(requests)
-        except AnalyzerError as error:
-            logger.warning(
-                "rewrite by %s failed for %d posts (%s); local notes used",
-                self.primary.version,
-                len(requests),
-                error,
-            )
+        except Exception as error:  # local notes beat no rewrite at all
+            self._failure_log("rewrite", len(requests), error)
             return self.fallback.rewrite(requests)
+
+    def _failure_log(self, what: str, count: int, error: Exception) -> None:
+        # Expected model failures are one line; anything else is a bug worth a traceback.
+        logger.warning(
+            "%s by %s failed for %d posts (%s); answering with %s",
+            what,
+            self.primary.version,
+            count,
+            error,
+            self.fallback.version,
+            exc_info=not isinstance(error, AnalyzerError),
+        )
 
 
 def embedded_analyzer_get() -> Analyzer:
