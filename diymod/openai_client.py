@@ -201,10 +201,11 @@ def chat_json_reply(
         extra["max_completion_tokens"] = max_completion_tokens
 
     def attempt(timeout: float) -> dict[str, Any]:
-        completion = client.chat.completions.create(
+        # Plain dicts for messages and schema: the typed overloads cannot see through **extra.
+        completion = client.chat.completions.create(  # type: ignore[call-overload]
             model=model_name,
-            messages=messages,  # type: ignore[arg-type]
-            response_format=response_format,  # type: ignore[arg-type]
+            messages=messages,
+            response_format=response_format,
             timeout=timeout,
             **extra,
         )

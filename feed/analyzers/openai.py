@@ -298,7 +298,8 @@ def analysis_validate(
 def _match_validate(
     raw: dict[str, Any], post: PostInput, specs: dict[int, FilterSpec]
 ) -> Match | None:
-    spec = specs.get(raw.get("filter_id")) if isinstance(raw.get("filter_id"), int) else None
+    filter_id = raw.get("filter_id")
+    spec = specs.get(filter_id) if isinstance(filter_id, int) else None
     confidence = raw.get("confidence")
     if spec is None or not isinstance(confidence, int | float):
         return None
