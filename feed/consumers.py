@@ -89,7 +89,7 @@ def path_user_id(scope: dict[str, Any]) -> str:
     if isinstance(raw_path, bytes) and raw_path.startswith(b"/ws/"):
         encoded = raw_path.decode("latin1").split("?", 1)[0][len("/ws/") :]
         return unquote(encoded.removesuffix("/"))
-    return scope["url_route"]["kwargs"]["user_id"]
+    return scope["url_route"]["kwargs"].get("user_id") or ""
 
 
 def scope_token(scope: dict[str, Any]) -> str | None:

@@ -80,6 +80,21 @@ def test_the_raw_path_keeps_an_encoded_slash_inside_the_user_id() -> None:
     assert path_user_id({"raw_path": b"/ws/a%2F", "url_route": {}}) == "a/"
 
 
+@pytest.mark.parametrize("path", ["/ws", "/ws/", "/ws//"])
+async def test_a_path_without_a_user_id_is_refused(path: str) -> None:
+    assert await socket_refused(path)
+
+
+async def test_with_a_token_and_no_user_id_the_socket_is_the_token_users(settings: Any) -> None:
+    settings.DIYMOD_AUTH = "token"
+    alice = await sync_to_async(user_get_or_create)(user_id="alice")
+    token = await sync_to_async(token_issue)(user=alice)
+    socket = await socket_open(f"/ws?token={token}")
+    assert await realtime.asend_to_user(alice.pk, realtime.Notice(message="yours"))
+    assert (await answer_of_type(socket, "notice"))["message"] == "yours"
+    await socket.disconnect()
+
+
 async def test_a_user_id_of_255_characters_opens_and_256_is_refused() -> None:
     socket = await socket_open("/ws/" + "u" * 255)
     await socket.disconnect()
