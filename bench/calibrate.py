@@ -162,7 +162,11 @@ def main() -> None:
             f"`tests/feed/labelled_pairs.jsonl`, {len({s.filter_text for s in scored})} filters;",
             "hard cases on purpose: paraphrases without the key word, the key word in another",
             "sense (Spider-Man, severance pay, flu shot), near topics. Model: all-MiniLM-L6-v2",
-            '(ONNX), filter embedded as "a post about <filter>", max cosine over sentences.',
+            '(ONNX), filter embedded as "a post about <filter>" less half of "a post about',
+            'something", max cosine over sentences; key words in another sense masked.',
+            "Labelling decisions: a filter means its literal topic. Spider-Man, spider plants and",
+            "Spider Solitaire are not about spiders; severance pay is not the show Severance; a",
+            '"pregnant pause" is not a pregnancy announcement; Pennywise IS about clowns.',
             "",
             table(
                 [

@@ -46,6 +46,7 @@ NULL_FILTER_WEIGHT = 0.5
 # Characters of sentences the semantic leg embeds per analyze() call (about 2,300 tokens,
 # ~0.4 s on one core): the bound that keeps a cold 50-post page inside its latency target.
 FEED_SEMANTIC_CHARS = 9_000
+KEYWORD_SENTENCES_PER_POST = 4  # key-word sentences scored past the budget, per post
 FILTER_VECTOR_CACHE_SIZE = 2048
 REWRITE_NOTE = "[Part of this post was hidden by your DIY-MOD filters]"
 # CONTRACT.md section 4: no `|`, newline, `"`, `<`, `>`, and never the topic itself.
@@ -127,9 +128,7 @@ class EmbeddedAnalyzer(Analyzer):
             for spec in filters
             if _applies(spec, unit)
         }
-        for (p, u, _), found in hits.items():
-            if found.matched:
-                units[p][u].embed = True  # key-word sentences are always scored
+        keyword_units_add(units, hits)
         vectors = self._unit_vectors(units, hits)
         filter_vectors = self.filter_vectors([spec.text for spec in filters])
         return [
@@ -275,6 +274,22 @@ def units_budget(units: list[list[Unit]], budget: int = FEED_SEMANTIC_CHARS) -> 
             break
         unit.embed = True
         budget -= len(unit.text)
+
+
+def keyword_units_add(units: list[list[Unit]], hits: dict[tuple[int, int, int], WordHits]) -> None:
+    """Score key-word sentences past the budget too, a few per post: enough to find the
+    topic, while a post repeating the word thousands of times cannot buy unbounded work."""
+    extra: dict[int, set[int]] = {}
+    for (p, u, _), found in hits.items():
+        unit = units[p][u]
+        if not found.matched or unit.embed:
+            continue
+        chosen = extra.setdefault(p, set())
+        if u in chosen or len(chosen) < KEYWORD_SENTENCES_PER_POST:
+            chosen.add(u)
+    for p, chosen in extra.items():
+        for u in chosen:
+            units[p][u].embed = True
 
 
 def _applies(spec: FilterSpec, unit: Unit) -> bool:

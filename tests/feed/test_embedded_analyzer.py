@@ -11,11 +11,15 @@ import pytest
 from feed.analyzers import analyzer_get
 from feed.analyzers.base import FilterSpec, PostInput, RewriteRequest
 from feed.analyzers.embedded import (
+    KEYWORD_SENTENCES_PER_POST,
     REWRITE_NOTE,
     REWRITE_WARNING,
     EmbeddedAnalyzer,
+    keyword_units_add,
+    post_units,
+    units_budget,
 )
-from feed.analyzers.lexical import keywords_for, sentence_spans, word_stem
+from feed.analyzers.lexical import keywords_for, sentence_spans, word_hits, word_stem
 from feed.analyzers.minilm import MODEL_HASH_PREFIX, ModelAssetError, minilm_assets_verify
 
 PAIRS = Path(__file__).parent / "labelled_pairs.jsonl"
@@ -208,3 +212,16 @@ def test_labelled_set_quality_stays_above_the_measured_floor(analyzer: EmbeddedA
     accuracy = sum(p == label for p, label in outcomes) / len(outcomes)
     assert f1 >= F1_FLOOR, (f1, precision, recall)
     assert accuracy >= ACCURACY_FLOOR, accuracy
+
+
+def test_a_post_repeating_the_keyword_cannot_buy_unbounded_model_work() -> None:
+    hostile = PostInput("h", " ".join(f"Spider number {n} is here." for n in range(3000)))
+    units = [post_units(hostile)]
+    units_budget(units, budget=100)
+    keywords = keywords_for("spiders")
+    hits = {(0, u, 1): word_hits(unit.text, keywords) for u, unit in enumerate(units[0])}
+    keyword_units_add(units, hits)
+    embedded = [unit for unit in units[0] if unit.embed]
+    # 100 characters of budget cover the first few sentences; then only the capped extras.
+    assert len(embedded) <= 5 + KEYWORD_SENTENCES_PER_POST
+    assert len(units[0]) == 3000
