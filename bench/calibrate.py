@@ -167,6 +167,7 @@ def main() -> None:
             "Labelling decisions: a filter means its literal topic. Spider-Man, spider plants and",
             "Spider Solitaire are not about spiders; severance pay is not the show Severance; a",
             '"pregnant pause" is not a pregnancy announcement; Pennywise IS about clowns.',
+            "Thresholds maximise accuracy + F1 (accuracy alone misses ~40% of matching posts).",
             "",
             table(
                 [
