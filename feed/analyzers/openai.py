@@ -41,7 +41,7 @@ MAX_PARALLEL_CHUNKS = 4
 FALLBACK_RESERVE_SECONDS = 1.5
 MINIMUM_MODEL_SECONDS = 0.5
 MIN_CONFIDENCE = 0.5
-MAX_POST_CHARS = 4000  # a post's text as sent; passages must still be found in the full text
+MAX_POST_CHARS = 2500  # a post's text as sent; passages must still be found in the full text
 MAX_IMAGES_PER_POST = 2
 MAX_IMAGES_PER_REQUEST = 30
 WARNING_MAX_CHARS = 120
@@ -311,13 +311,12 @@ def _match_validate(
     on_image = bool(raw.get("in_image")) and has_images and spec.content_type in ("image", "all")
     if not on_text and not on_image:
         return None
-    passages = tuple(
-        dict.fromkeys(
-            passage
-            for passage in raw.get("passages") or []
-            if isinstance(passage, str) and passage.strip() and passage in post.text
-        )
+    located = (
+        passage_locate(post.text, passage)
+        for passage in raw.get("passages") or []
+        if isinstance(passage, str) and passage.strip()
     )
+    passages = tuple(dict.fromkeys(passage for passage in located if passage))
     return Match(
         filter_id=spec.id,
         confidence=round(confidence, 3),
@@ -325,6 +324,21 @@ def _match_validate(
         on_text=on_text,
         on_image=on_image,
     )
+
+
+def passage_locate(text: str, passage: str) -> str | None:
+    """The passage as it stands in the text, or None when the model made it up.
+
+    Models quote faithfully but tidy whitespace (a title and body joined by a newline come back
+    joined by a space), so words separated by any whitespace still count as verbatim.
+    """
+    if passage in text:
+        return passage
+    words = passage.split()
+    if not words:
+        return None
+    found = re.search(r"\s+".join(re.escape(word) for word in words), text)
+    return found.group(0) if found else None
 
 
 def rewrites_validate(reply: dict[str, Any], chunk: list[RewriteRequest]) -> dict[str, Rewrite]:
@@ -335,9 +349,10 @@ def rewrites_validate(reply: dict[str, Any], chunk: list[RewriteRequest]) -> dic
         if request is None:
             continue
         replacements = {
-            raw["passage"]: " ".join(str(raw.get("replacement") or "").split())
+            located: " ".join(str(raw.get("replacement") or "").split())
             for raw in _dicts(item.get("replacements"))
-            if isinstance(raw.get("passage"), str) and raw["passage"] in request.text
+            if isinstance(raw.get("passage"), str)
+            and (located := passage_locate(request.text, raw["passage"]))
         }
         warning = warning_clean(str(item.get("warning") or ""), request.filter_texts)
         rewrites[request.post_id] = Rewrite(request.post_id, replacements, warning)

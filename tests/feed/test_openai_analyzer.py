@@ -114,6 +114,20 @@ def test_invented_passages_and_unknown_ids_are_dropped(model: OpenAIServer) -> N
     assert analysis.matches["p1"][0].passages == ("A spider lives here",)
 
 
+def test_a_passage_with_tidied_whitespace_maps_back_to_the_exact_text(
+    model: OpenAIServer,
+) -> None:
+    text = "Big spider\nin my   shed today"
+    match = {"filter_id": 7, "confidence": 0.9, "in_text": True, "in_image": False}
+    model.respond_with(
+        lambda body: {
+            "posts": [{"id": "p1", "matches": [{**match, "passages": ["spider in my shed"]}]}]
+        }
+    )
+    [found] = analyzer_get().analyze([PostInput("p1", text)], [SPIDERS]).matches["p1"]
+    assert found.passages == ("spider\nin my   shed",)
+
+
 def test_images_ride_along_in_the_same_request_for_image_filters(model: OpenAIServer) -> None:
     posts = [
         PostInput("p1", "look", image_alts=("alt one",), image_urls=("https://i.redd.it/a.jpg",)),
