@@ -34,12 +34,16 @@ from feed.analyzers.base import (
     Rewrite,
     RewriteRequest,
 )
+from feed.analyzers.deadline import feed_deadline_get
 
 CHUNK_SIZE = 25
 MAX_PARALLEL_CHUNKS = 4
 # Time kept back from the feed deadline for the local fallback and the rendering.
 FALLBACK_RESERVE_SECONDS = 1.5
 MINIMUM_MODEL_SECONDS = 0.5
+# analyze() then rewrite() run one after the other inside one feed's deadline.
+ANALYZE_SHARE = 0.65
+REWRITE_SHARE = 0.35
 MIN_CONFIDENCE = 0.5
 MAX_POST_CHARS = 2500  # a post's text as sent; passages must still be found in the full text
 MAX_IMAGES_PER_POST = 2
@@ -139,7 +143,7 @@ class OpenAIAnalyzer(Analyzer):
     def analyze(self, posts: list[PostInput], filters: list[FilterSpec]) -> Analysis:
         if not posts or not filters:
             return Analysis(matches={})
-        deadline = model_deadline()
+        deadline = model_deadline(ANALYZE_SHARE)
         chunks = [posts[i : i + CHUNK_SIZE] for i in range(0, len(posts), CHUNK_SIZE)]
         replies = _run_chunks(
             [lambda chunk=chunk: self._analyze_chunk(chunk, filters, deadline) for chunk in chunks]
@@ -168,7 +172,7 @@ class OpenAIAnalyzer(Analyzer):
     def rewrite(self, requests: list[RewriteRequest]) -> dict[str, Rewrite]:
         if not requests:
             return {}
-        deadline = model_deadline()
+        deadline = model_deadline(REWRITE_SHARE)
         chunks = [requests[i : i + CHUNK_SIZE] for i in range(0, len(requests), CHUNK_SIZE)]
         replies = _run_chunks(
             [lambda chunk=chunk: self._rewrite_chunk(chunk, deadline) for chunk in chunks]
@@ -202,10 +206,15 @@ class OpenAIAnalyzer(Analyzer):
         )
 
 
-def model_deadline() -> float:
-    """When model work must be over: the feed deadline less the fallback's reserve."""
+def model_deadline(share: float) -> float:
+    """When this step's model work must be over: its share of the feed deadline less the
+    fallback's reserve, and never past the enclosing `feed_deadline()` less that reserve."""
     budget = float(settings.DIYMOD_FEED_DEADLINE_SECONDS) - FALLBACK_RESERVE_SECONDS
-    return time.monotonic() + max(MINIMUM_MODEL_SECONDS, budget)
+    deadline = time.monotonic() + max(MINIMUM_MODEL_SECONDS, budget * share)
+    outer = feed_deadline_get()
+    if outer is not None:
+        deadline = min(deadline, outer - FALLBACK_RESERVE_SECONDS)
+    return deadline
 
 
 def _run_chunks(calls: list[Any]) -> list[tuple[Any, int]]:

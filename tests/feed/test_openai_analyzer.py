@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import pytest
 
 from feed.analyzers import FallbackAnalyzer, analyzer_get
 from feed.analyzers.base import FilterSpec, PostInput, RewriteRequest
+from feed.analyzers.deadline import feed_deadline
 from feed.analyzers.embedded import REWRITE_NOTE, EmbeddedAnalyzer
 from feed.analyzers.openai import OpenAIAnalyzer
 from tests.support.openai_server import OpenAIServer
@@ -293,3 +295,11 @@ def test_the_settings_choose_the_analyzer(openai_settings: OpenAIServer, setting
     assert "model-a" in chosen.version
     settings.DIYMOD_ANALYZER = "embedded"
     assert isinstance(analyzer_get(), EmbeddedAnalyzer)
+
+
+def test_an_enclosing_feed_deadline_already_spent_skips_the_model(model: OpenAIServer) -> None:
+    with feed_deadline(time.monotonic() + 1.0):  # less than the fallback's reserve is left
+        analysis = analyzer_get().analyze(feed_posts(5), [SPIDERS])
+    assert model.calls == []
+    assert "deadline" in analysis.degraded_reason
+    assert list(analysis.matches) == ["t3_0"]
