@@ -152,16 +152,21 @@ def image_smoothed(image: Image.Image) -> Image.Image:
 
 
 def edges_mask(image: Image.Image) -> np.ndarray:
-    """Boolean outline mask: gradient magnitude of a slightly blurred luminance, thresholded
-    relative to its own spread so that dim and bright photos both get outlines."""
-    gray = np.asarray(image.convert("L").filter(ImageFilter.BoxBlur(1)), dtype=np.int16)
+    """Boolean outline mask: gradient magnitude of the luminance at half scale (the 2x2
+    averaging doubles as the denoising blur, at a quarter of the cost), thresholded relative
+    to its own spread so that dim and bright photos both get outlines."""
+    small = image.reduce(2) if min(image.size) >= 16 else image
+    gray = np.asarray(small.convert("L"), dtype=np.int16)
     horizontal = np.zeros_like(gray)
     vertical = np.zeros_like(gray)
     horizontal[:, 1:] = np.abs(np.diff(gray, axis=1))
     vertical[1:, :] = np.abs(np.diff(gray, axis=0))
     magnitude = horizontal + vertical
     threshold = max(12.0, float(magnitude.mean() + 2 * magnitude.std()))
-    return magnitude > threshold
+    mask = Image.fromarray(np.where(magnitude > threshold, 255, 0).astype(np.uint8), "L")
+    if mask.size != image.size:
+        mask = mask.resize(image.size, Image.Resampling.NEAREST)
+    return np.asarray(mask) > 127
 
 
 def image_grayscale(image: Image.Image) -> Image.Image:
