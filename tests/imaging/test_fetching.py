@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from imaging import fetching
 from imaging.fetching import (
+    FetchError,
     FetchPolicy,
     FetchRefused,
     FetchTransientError,
@@ -334,3 +338,89 @@ def test_a_closed_port_is_a_transient_error(server: ImageServer) -> None:
 def test_a_name_that_does_not_resolve_is_refused(fake_dns: dict[str, list[str]]) -> None:
     with pytest.raises(FetchRefused, match="does not resolve"):
         image_fetch(url="https://i.redd.it/x.jpg", policy=FetchPolicy())
+
+
+# --- TLS: the pinned IP is dialled, but SNI and the certificate check use the name ---
+
+
+def certificate_make(directory: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for `name` (cert, key) written to `directory`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[ImageServer, Path, list[str]]]:
+    """An HTTPS image server whose certificate names images.example.test; records SNI."""
+    cert_path, key_path = certificate_make(tmp_path, "images.example.test")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    names: list[str] = []
+    context.sni_callback = lambda connection, name, _context: names.append(name) and None
+    with ImageServer(tls=context) as running:
+        yield running, cert_path, names
+
+
+def test_https_dials_the_checked_ip_with_the_names_sni_and_certificate(
+    tls_server: tuple[ImageServer, Path, list[str]], fake_dns: dict[str, list[str]]
+) -> None:
+    server, cert_path, names = tls_server
+    fake_dns["images.example.test"] = ["127.0.0.1"]
+    policy = FetchPolicy(
+        allowed_hosts=(f"images.example.test:{server.port}",),
+        allow_private=True,
+        ca_file=str(cert_path),
+    )
+
+    fetched = image_fetch(
+        url=f"https://images.example.test:{server.port}/image.jpg", policy=policy
+    )
+
+    assert fetched.image.size == (64, 48)
+    assert names == ["images.example.test"]
+    assert server.requests[-1] == ("/image.jpg", f"images.example.test:{server.port}")
+
+
+def test_https_to_a_host_whose_certificate_names_another_host_fails(
+    tls_server: tuple[ImageServer, Path, list[str]], fake_dns: dict[str, list[str]]
+) -> None:
+    server, cert_path, _names = tls_server
+    fake_dns["other.example.test"] = ["127.0.0.1"]
+    policy = FetchPolicy(
+        allowed_hosts=(f"other.example.test:{server.port}",),
+        allow_private=True,
+        ca_file=str(cert_path),
+    )
+
+    with pytest.raises(FetchError, match="(?i)certificate"):
+        image_fetch(url=f"https://other.example.test:{server.port}/image.jpg", policy=policy)
+
+    assert server.requests == []

@@ -27,6 +27,8 @@ Every request is recorded in `server.requests` (path with query, Host header) fo
 
 from __future__ import annotations
 
+import socket
+import ssl
 import struct
 import threading
 import time
@@ -243,12 +245,22 @@ class ImageRequestHandler(BaseHTTPRequestHandler):
 class ImageHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", 0), ImageRequestHandler)
+        self.tls = tls
         self.requests: list[tuple[str, str]] = []
         self.counters: dict[str, int] = {}
         self.gates: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, tuple[str, int]]:
+        connection, address = super().get_request()
+        if self.tls is not None:
+            # Handshake in the handler thread (on first read), not in the accept loop.
+            connection = self.tls.wrap_socket(
+                connection, server_side=True, do_handshake_on_connect=False
+            )
+        return connection, address
 
     def gate(self, key: str) -> threading.Event:
         with self._lock:
@@ -266,10 +278,11 @@ class ImageHTTPServer(ThreadingHTTPServer):
 
 
 class ImageServer:
-    """Starts the server on a daemon thread; use as a context manager (or start/stop)."""
+    """Starts the server on a daemon thread; use as a context manager (or start/stop).
+    With `tls` (a server-side SSLContext) it speaks HTTPS and `url()` says so."""
 
-    def __init__(self) -> None:
-        self.httpd = ImageHTTPServer()
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.httpd = ImageHTTPServer(tls)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
@@ -286,7 +299,8 @@ class ImageServer:
         return self.httpd.requests
 
     def url(self, path: str = "/image.jpg") -> str:
-        return f"http://{self.host_port}{path}"
+        scheme = "https" if self.httpd.tls is not None else "http"
+        return f"{scheme}://{self.host_port}{path}"
 
     def gate_open(self, key: str) -> None:
         """Let every request waiting at /gate?key=`key` (and later ones) through."""
