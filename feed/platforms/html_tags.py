@@ -180,20 +180,35 @@ class _Open:
 def _close(
     elements: list[Element], open_stack: list[_Open], tracked: dict[str, int], tag: Tag
 ) -> None:
+    """Apply an end tag whose name is tracked. Whatever it closes, the recorded elements opened
+    inside are closed too: each walk down the stack pops what it passed, so hostile nesting
+    costs linear time overall."""
     name = tag.name
     for position in range(len(open_stack) - 1, -1, -1):
         entry = open_stack[position]
-        if entry.same_names.get(name):
+        if entry.same_names.get(name):  # an unrecorded namesake opened inside this entry
+            _pop_to(elements, open_stack, tracked, position + 1, tag.start, tag.start)
             entry.same_names[name] -= 1
             return
         if entry.name == name:
-            while len(open_stack) > position:
-                popped = open_stack.pop()
-                tracked[popped.name] -= 1
-                matched = len(open_stack) == position
-                elements[popped.index].close_start = tag.start
-                elements[popped.index].close_end = tag.end if matched else tag.start
+            _pop_to(elements, open_stack, tracked, position + 1, tag.start, tag.start)
+            _pop_to(elements, open_stack, tracked, position, tag.start, tag.end)
             return
+
+
+def _pop_to(
+    elements: list[Element],
+    open_stack: list[_Open],
+    tracked: dict[str, int],
+    size: int,
+    close_start: int,
+    close_end: int,
+) -> None:
+    while len(open_stack) > size:
+        popped = open_stack.pop()
+        tracked[popped.name] -= 1
+        elements[popped.index].close_start = close_start
+        elements[popped.index].close_end = close_end
 
 
 def html_text_visible(source: str, start: int, end: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from feed.platforms.base import FeedParseError, MediaEdit, MediaRef, ParsedFeed, Post, TextField
@@ -44,6 +45,7 @@ class _Owner:
     element: Element
     slots: dict[str, list[Element]] = field(default_factory=dict)  # slot value -> elements
     images: list[tuple[Element, str]] = field(default_factory=list)  # (img, media kind)
+    image_urls: set[str] = field(default_factory=set)  # one media ref per URL
 
 
 class RedditFeed(ParsedFeed):
@@ -107,47 +109,54 @@ def reddit_feed_parse(body: str) -> RedditFeed:
 def _owners_collect(elements: list[Element]) -> list[_Owner]:
     """Assign each slot element and media image to its nearest enclosing post or comment."""
     owners: dict[int, _Owner] = {}
-    for index, element in enumerate(elements):
-        if element.name in POST_TAGS and not element.in_template:
-            owners[index] = _Owner(element)
-    for element in elements:
+    for index, element, owner_index, contexts in _ancestry(elements):
         if element.in_template:
             continue
-        owner_index, contexts = _ancestry(elements, element)
+        if element.name in POST_TAGS:
+            owners[index] = _Owner(element)
         owner = owners.get(owner_index)
         if owner is None:
             continue
         slot = element.attributes.get("slot", "")
-        if slot in _TEXT_SLOTS and element.name != "img":
-            owner.slots.setdefault(slot, []).append(element)
         if element.name == "img":
             _image_add(owner, element, _media_kind(element, contexts))
+        elif slot in _TEXT_SLOTS and element.name not in POST_TAGS:
+            owner.slots.setdefault(slot, []).append(element)
     return list(owners.values())
+
+
+def _ancestry(
+    elements: list[Element],
+) -> Iterator[tuple[int, Element, int, frozenset[str]]]:
+    """(index, element, index of its nearest post/comment ancestor or -1, media contexts
+    between the two). Parents come before children, so one pass suffices."""
+    owner_of: list[int] = []
+    contexts_of: list[frozenset[str]] = []
+    for index, element in enumerate(elements):
+        parent = element.parent
+        if parent < 0:
+            owner, contexts = -1, frozenset[str]()
+        elif elements[parent].name in POST_TAGS:
+            owner, contexts = parent, frozenset[str]()
+        else:
+            owner, contexts = owner_of[parent], contexts_of[parent]
+            if elements[parent].name in _CONTEXT_TAGS:
+                contexts = contexts | {elements[parent].name}
+        owner_of.append(owner)
+        contexts_of.append(contexts)
+        yield index, element, owner, contexts
 
 
 def _image_add(owner: _Owner, image: Element, media_kind: str) -> None:
     url = image_url(image)
-    if media_kind and url and all(image_url(known) != url for known, _kind in owner.images):
+    if media_kind and url and url not in owner.image_urls:
+        owner.image_urls.add(url)
         owner.images.append((image, media_kind))
 
 
 def image_url(image: Element) -> str:
     """Where the image loads from; later gallery slides keep it in `data-lazy-src`."""
     return image.attributes.get("src") or image.attributes.get("data-lazy-src", "")
-
-
-def _ancestry(elements: list[Element], element: Element) -> tuple[int, frozenset[str]]:
-    """The index of the nearest post/comment ancestor and the media contexts on the way."""
-    contexts: set[str] = set()
-    parent = element.parent
-    while parent >= 0:
-        ancestor = elements[parent]
-        if ancestor.name in POST_TAGS:
-            return parent, frozenset(contexts)
-        if ancestor.name in _CONTEXT_TAGS:
-            contexts.add(ancestor.name)
-        parent = ancestor.parent
-    return -1, frozenset(contexts)
 
 
 def _media_kind(image: Element, contexts: frozenset[str]) -> str:

@@ -52,9 +52,9 @@ class XFeed(ParsedFeed):
         for (post_id, key), safe_html in text_edits.items():
             for tweet in copies.get(post_id, ()) if key == TEXT_KEY else ():
                 changed |= tweet_text_replace(tweet, safe_html)
-        for (post_id, key), edit in media_edits.items():
+        for post_id, edits in _media_edits_by_post(media_edits).items():
             for tweet in copies.get(post_id, ()):
-                changed |= _tweet_media_edit(tweet, key, edit)
+                changed |= _tweet_media_edit(tweet, edits)
         return _document_dump(document, self.source) if changed else self.source
 
 
@@ -164,11 +164,13 @@ def _quoted_tweets(tweet: Json, depth: int) -> Iterator[tuple[Json, Json, str, b
 
 
 def _tweet_copies(document: Json) -> dict[str, list[Json]]:
+    """Every tweet object shown, by id: the same tweet can be listed, retweeted and quoted."""
     copies: dict[str, list[Json]] = {}
+    seen: set[int] = set()
     for shown, _listed, _position, _promoted in timeline_tweets(document):
-        bucket = copies.setdefault(tweet_id(shown), [])
-        if all(shown is not known for known in bucket):
-            bucket.append(shown)
+        if id(shown) not in seen:
+            seen.add(id(shown))
+            copies.setdefault(tweet_id(shown), []).append(shown)
     return copies
 
 
@@ -374,14 +376,25 @@ def _note_text_replace(note: Json, encoded: str) -> None:
                 inline["index"] = min(inline["index"], len(encoded))
 
 
-def _tweet_media_edit(tweet: Json, key: str, edit: MediaEdit) -> bool:
-    """Attach `diy_mod_config` to every listing of the media; swap the URL only when a result
-    is ready (CONTRACT.md section 5)."""
-    config = json.dumps(edit.config, ensure_ascii=False, separators=(",", ":"))
+def _media_edits_by_post(
+    media_edits: dict[tuple[str, str], MediaEdit],
+) -> dict[str, dict[str, MediaEdit]]:
+    grouped: dict[str, dict[str, MediaEdit]] = {}
+    for (post_id, key), edit in media_edits.items():
+        grouped.setdefault(post_id, {})[key] = edit
+    return grouped
+
+
+def _tweet_media_edit(tweet: Json, edits: dict[str, MediaEdit]) -> bool:
+    """Attach `diy_mod_config` to every listing of each edited media; swap the URL only when
+    a result is ready (CONTRACT.md section 5)."""
     changed = False
     for entry in _media_entries(tweet):
-        if media_key(entry) == key:
-            entry["diy_mod_config"] = config
+        edit = edits.get(media_key(entry))
+        if edit is not None:
+            entry["diy_mod_config"] = json.dumps(
+                edit.config, ensure_ascii=False, separators=(",", ":")
+            )
             if edit.swap_url:
                 entry["media_url_https"] = edit.swap_url
             changed = True

@@ -434,3 +434,29 @@ def test_a_truncated_feed_never_crashes_and_finds_no_more_posts(cut: int) -> Non
 @given(st.text())
 def test_any_text_parses_or_is_refused_cleanly(body: str) -> None:
     hostile_render(body)
+
+
+def test_an_end_tag_closes_the_recorded_elements_opened_inside_it() -> None:
+    # The unrecorded <div> closes the never-closed title with it, as a browser would.
+    html = (
+        '<shreddit-post id="t3_a"><div slot="text-body"><div><a slot="title">Title'
+        '</div> body text</div><img class="i18n-post-media-img" src="https://i.redd.it/a.png">'
+        "</shreddit-post>"
+    )
+    post = feed_parse("reddit", html).posts[0]
+    assert field_text(post, "title") == "Title"
+    assert field_text(post, "body") == "Title\nbody text"
+    assert [ref.url for ref in post.media] == ["https://i.redd.it/a.png"]
+
+
+def test_a_url_repeated_in_a_post_is_one_media_reference() -> None:
+    slide = '<li><figure><img class="media-lightbox-img" src="https://i.redd.it/same.png"></figure></li>'
+    gallery = f"<gallery-carousel>{slide * 3}</gallery-carousel>"
+    html = f'<shreddit-post id="t3_a">{gallery}</shreddit-post>'
+    post = feed_parse("reddit", html).posts[0]
+    assert [(ref.key, ref.kind) for ref in post.media] == [("media-0", "gallery")]
+
+
+def test_a_post_inside_a_template_is_inert_and_not_moderated() -> None:
+    html = '<template><shreddit-post id="t3_t"><a slot="title">x</a></shreddit-post></template>'
+    assert feed_parse("reddit", html).posts == []
