@@ -48,7 +48,8 @@ MAX_REDIRECTS = 3
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 # Retrying these can succeed later; every other 4xx is the server's final word.
 TRANSIENT_STATUSES = {408, 425, 429}
-IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP", "BMP"}
+# MPO: what Pillow calls many phone-camera JPEGs (a JPEG with extra frames). AVIF: CDNs serve it.
+IMAGE_FORMATS = {"JPEG", "MPO", "PNG", "GIF", "WEBP", "AVIF", "BMP"}
 DEFAULT_PORTS = {"http": 80, "https": 443}
 USER_AGENT = "DIY-MOD image fetcher (+https://github.com/)"
 

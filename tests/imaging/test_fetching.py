@@ -194,6 +194,21 @@ def test_the_checked_address_is_used_and_the_host_header_keeps_the_name(
 # --- redirects ---
 
 
+@pytest.mark.parametrize(
+    ("extension", "image_format"),
+    [("jpg", "JPEG"), ("png", "PNG"), ("gif", "GIF"), ("webp", "WEBP"), ("avif", "AVIF"),
+     ("mpo", "MPO")],
+)  # fmt: skip
+def test_the_formats_media_hosts_serve_are_fetched_and_decoded(
+    server: ImageServer, extension: str, image_format: str
+) -> None:
+    fetched = image_fetch(
+        url=server.url(f"/image.{extension}?w=40&h=30"), policy=local_policy(server)
+    )
+
+    assert fetched.format == image_format and fetched.image.size == (40, 30)
+
+
 def test_redirects_are_followed_up_to_three_hops(server: ImageServer) -> None:
     fetched = image_fetch(url=server.url("/chain?n=3"), policy=local_policy(server))
 

@@ -170,3 +170,12 @@ def test_tiny_images_survive_every_transform() -> None:
     for intervention in INTERVENTIONS:
         result = image_transform(image=source, intervention=intervention)
         assert image_open(result.data).size == (3, 2)
+
+
+@pytest.mark.parametrize("image_format", ["MPO", "WEBP", "AVIF"])
+def test_phone_and_cdn_formats_are_transformed(image_format: str) -> None:
+    source = image_open(image_bytes_make(90, 60, image_format))
+
+    result = image_transform(image=source, intervention=CARTOON)
+
+    assert image_open(result.data).size == (90, 60) and result.format == "JPEG"

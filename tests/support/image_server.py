@@ -4,7 +4,7 @@
         url = server.url("/image.jpg?w=1024&h=768")
 
 Routes (all GET; query parameters optional):
-- /image.jpg, /image.png, /image.gif, /image.webp  ?w=&h=&seed=  a generated picture;
+- /image.jpg, .png, .gif, .webp, .avif, .mpo  ?w=&h=&seed=  a generated picture;
   `alpha=1` (png) adds transparency, `orientation=6` (jpg) adds an EXIF orientation tag,
   `delay=` seconds to wait before answering (slow image for kill-mid-job tests).
 - /redirect?to=<url>&status=302   a redirect to `to` (absolute or relative).
@@ -42,8 +42,17 @@ from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
 
-FORMATS = {"jpg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP"}
+FORMATS = {
+    "jpg": "JPEG",
+    "png": "PNG",
+    "gif": "GIF",
+    "webp": "WEBP",
+    "avif": "AVIF",
+    "mpo": "MPO",
+}
 CONTENT_TYPES = {
+    "AVIF": "image/avif",
+    "MPO": "image/jpeg",
     "JPEG": "image/jpeg",
     "PNG": "image/png",
     "GIF": "image/gif",
@@ -98,6 +107,10 @@ def image_bytes_make(
         exif[0x0112] = orientation  # Orientation
         exif[0x010F] = "DIY-MOD test camera"  # Make: metadata a transform must drop
         options["exif"] = exif.tobytes()
+    if image_format == "MPO":  # a phone-camera JPEG: a second frame after the first
+        options.update(
+            save_all=True, append_images=[image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+        )
     image.save(buffer, image_format, **options)
     return buffer.getvalue()
 
