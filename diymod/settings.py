@@ -231,6 +231,10 @@ OPENAI_BASE_URL = env_url("OPENAI_BASE_URL", {"http", "https"})
 DIYMOD_OPENAI_MODEL = env_str("DIYMOD_OPENAI_MODEL", "gpt-5-mini")
 DIYMOD_OPENAI_VISION_MODEL = env_str("DIYMOD_OPENAI_VISION_MODEL", DIYMOD_OPENAI_MODEL)
 DIYMOD_OPENAI_IMAGE_MODEL = env_str("DIYMOD_OPENAI_IMAGE_MODEL", "gpt-image-1")
+# Image edits take many seconds; stays below the image task's soft time limit (40 s).
+DIYMOD_OPENAI_IMAGE_TIMEOUT_SECONDS = env_float(
+    "DIYMOD_OPENAI_IMAGE_TIMEOUT_SECONDS", 25.0, minimum=1.0
+)
 DIYMOD_OPENAI_TIMEOUT_SECONDS = env_float("DIYMOD_OPENAI_TIMEOUT_SECONDS", 6.0, minimum=0.1)
 DIYMOD_OPENAI_MAX_RETRIES = env_int("DIYMOD_OPENAI_MAX_RETRIES", 1, minimum=0)
 if DIYMOD_ANALYZER == "openai" and not OPENAI_API_KEY:
