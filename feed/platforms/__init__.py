@@ -1,4 +1,14 @@
-"""Platform adapters: a raw feed body in, posts out, the body back with edits spliced in."""
+"""Platform adapters: a raw feed body in, posts out, the body back with edits spliced in.
+
+What the posts look like (the keys edits are addressed with):
+- reddit: kind "post" | "ad" | "comment"; id `t3_...` (comments: `t1_...`); text fields
+  "title" and "body" (comments: "body"); media keys "media-0", "media-1"... of kind
+  "image" | "gallery" | "poster"; meta author, permalink, subreddit, post_type (comments:
+  post_id, depth), promoted for ads.
+- x: kind "tweet" | "ad"; id = rest_id; one text field "full_text" (the whole note for long
+  posts); media keys = the media `id_str`, kind photo | video | animated_gif; meta author,
+  position ("timeline" | "module" | "quote"), promoted, retweeted_by / retweet_id, quoted_by.
+"""
 
 from __future__ import annotations
 
