@@ -75,6 +75,20 @@ class LegScores:
     text_passages: list[tuple[str, float, bool]] = field(default_factory=list)
     image_best: float = -1.0  # best alt-text cosine that crossed its leg's threshold
 
+    def record(self, unit: Unit, similarity: float, *, lexical: bool, passed: bool) -> None:
+        if not unit.on_image:
+            if lexical:
+                self.lexical = max(self.lexical, similarity)
+            else:
+                self.semantic = max(self.semantic, similarity)
+            return
+        if lexical:
+            self.image_lexical = max(self.image_lexical, similarity)
+        else:
+            self.image_semantic = max(self.image_semantic, similarity)
+        if passed:
+            self.image_best = max(self.image_best, similarity)
+
 
 class EmbeddedAnalyzer(Analyzer):
     def __init__(
@@ -172,17 +186,7 @@ class EmbeddedAnalyzer(Analyzer):
             similarity = float(vectors[scored_text] @ filter_vector)
             lexical = bool(found.matched)
             threshold = self.threshold_lexical if lexical else self.threshold_semantic
-            if unit.on_image:
-                if lexical:
-                    legs.image_lexical = max(legs.image_lexical, similarity)
-                else:
-                    legs.image_semantic = max(legs.image_semantic, similarity)
-                if similarity >= threshold:
-                    legs.image_best = max(legs.image_best, similarity)
-            elif lexical:
-                legs.lexical = max(legs.lexical, similarity)
-            else:
-                legs.semantic = max(legs.semantic, similarity)
+            legs.record(unit, similarity, lexical=lexical, passed=similarity >= threshold)
             if not unit.on_image and similarity >= threshold:
                 passages = _lexical_passages(unit, found.matched) if lexical else [unit.text]
                 legs.text_passages.extend((text, similarity, lexical) for text in passages)
