@@ -43,6 +43,9 @@ from tests.support.daphne_servers import (  # noqa: E402
 REDIS_URL = os.environ.get("DIYMOD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 ORIGIN = "https://www.reddit.com"
 PUSH_INTERVAL_SECONDS = 0.005  # paced: this measures latency, not throughput
+# With idle sockets open the pushes are spread over 25 s, longer than daphne's 20 s keep-alive
+# cycle, so the periodic pauses of a loaded server are inside the sample.
+LOADED_INTERVAL_SECONDS = 0.025
 WARMUP_PUSHES = 10
 CONNECT_BATCH = 250
 
@@ -74,7 +77,7 @@ def daphne_pid(port: int) -> int:
 # --- roles run in their own processes -----------------------------------------------------------
 
 
-def role_pusher(user_pk: int, count: int) -> None:
+def role_pusher(user_pk: int, count: int, interval: float) -> None:
     """Push `count` notices to one user from this (non-server) process, paced."""
     import django
 
@@ -85,7 +88,7 @@ def role_pusher(user_pk: int, count: int) -> None:
     for sequence in range(count):
         stamp = json.dumps({"seq": sequence, "sent": time.monotonic()})
         failures += not send_to_user(user_pk, Notice(message=stamp))
-        time.sleep(PUSH_INTERVAL_SECONDS)
+        time.sleep(interval)
     print(json.dumps({"failures": failures}), flush=True)
 
 
@@ -127,7 +130,9 @@ async def role_clients(port: int, count: int, prefix: str) -> None:
 # --- the measurement ---------------------------------------------------------------------------
 
 
-async def pushes_measure(uri: str, env: dict[str, str], user_pk: int, count: int) -> list[float]:
+async def pushes_measure(
+    uri: str, env: dict[str, str], user_pk: int, count: int, interval: float
+) -> list[float]:
     """Latencies (ms) of `count` pushes from a separate process to one socket at `uri`."""
     client = await idle_socket_open(uri)
     await client.send(json.dumps({"type": "ping"}))
@@ -141,6 +146,8 @@ async def pushes_measure(uri: str, env: dict[str, str], user_pk: int, count: int
         str(user_pk),
         "--pushes",
         str(count),
+        "--interval",
+        str(interval),
         env=env,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -232,7 +239,9 @@ def variant_measure(
     ) as port:
         pid = daphne_pid(port)
         uri = f"ws://127.0.0.1:{port}/ws/{user_id}"
-        variant.alone = asyncio.run(pushes_measure(uri, env, user_pk, args.pushes))
+        variant.alone = asyncio.run(
+            pushes_measure(uri, env, user_pk, args.pushes, PUSH_INTERVAL_SECONDS)
+        )
         variant.rss["alone"] = rss_mb(pid)
         clients = clients_start(port, args.sockets, prefix, env)
         try:
@@ -242,7 +251,9 @@ def variant_measure(
             time.sleep(args.settle)
             variant.rss["loaded"] = rss_mb(pid)
             if clients.poll() is None:
-                variant.under_load = asyncio.run(pushes_measure(uri, env, user_pk, args.pushes))
+                variant.under_load = asyncio.run(
+                    pushes_measure(uri, env, user_pk, args.pushes, LOADED_INTERVAL_SECONDS)
+                )
             variant.rss["after"] = rss_mb(pid)
         finally:
             if clients.stdin:
@@ -267,6 +278,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=400.0, help="seconds, whole run")
     parser.add_argument("--user-pk", type=int, default=0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--interval", type=float, default=PUSH_INTERVAL_SECONDS)
     parser.add_argument("--prefix", default="bench-idle-")
     parser.add_argument("--settle", type=float, default=25.0, help="seconds before measuring")
     parser.add_argument("--no-diagnostic", action="store_true", help="daphne defaults only")
@@ -274,7 +286,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print, do not write the report")
     args = parser.parse_args()
     if args.role == "pusher":
-        role_pusher(args.user_pk, args.pushes)
+        role_pusher(args.user_pk, args.pushes, args.interval)
     elif args.role == "clients":
         asyncio.run(role_clients(args.port, args.sockets, args.prefix))
     else:
@@ -328,7 +340,9 @@ def report_body(args: argparse.Namespace, limit: int, variants: list[Variant]) -
         "One daphne process (WebSocket limits as in the Makefile), Redis channel layer",
         "(channels-redis), file SQLite. Pushes: `send_to_user(pk, Notice(...))` from a separate",
         "Python process (as a Celery task calls it), one every "
-        f"{PUSH_INTERVAL_SECONDS * 1000:.0f} ms, to one socket of the user; latency = receipt in",
+        f"{PUSH_INTERVAL_SECONDS * 1000:.0f} ms (every {LOADED_INTERVAL_SECONDS * 1000:.0f} ms "
+        "with idle sockets open, to span daphne's 20 s keep-alive cycle), to one socket of the "
+        "user; latency = receipt in",
         "the client minus send time (one monotonic clock on one host); the first "
         f"{WARMUP_PUSHES} pushes (warm-up) left out. Idle sockets are opened from another process",
         f"in batches of {CONNECT_BATCH} (one user each; RLIMIT_NOFILE {limit:,}); the pushes",

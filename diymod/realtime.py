@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -123,7 +123,7 @@ async def asend_to_user(user_pk: int, event: RealtimeEvent) -> bool:
             logger.error("realtime: no channel layer configured; push to %s dropped", group)
             return False
         message = event_layer_message(event)
-        await asyncio.wait_for(layer_call(layer.group_send(group, message)), SEND_TIMEOUT_SECONDS)
+        await asyncio.wait_for(layer_call(layer.group_send, group, message), SEND_TIMEOUT_SECONDS)
     except Exception:
         logger.warning("realtime: %s push to %s failed", event.message_type, group, exc_info=True)
         return False
@@ -196,7 +196,7 @@ def sending_loop() -> asyncio.AbstractEventLoop:
     return _sender_loop.get()
 
 
-async def layer_call(operation: Awaitable[Any]) -> Any:
+async def layer_call(operation: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     """Run one channel-layer operation within this loop's concurrency cap.
 
     channels-redis draws each operation's connection from a pool of 100 that raises (not waits)
@@ -207,8 +207,8 @@ async def layer_call(operation: Awaitable[Any]) -> Any:
     slots = _layer_slots.get(loop)
     if slots is None:
         slots = _layer_slots[loop] = asyncio.Semaphore(LAYER_CONCURRENCY)
-    async with slots:
-        return await operation
+    async with slots:  # the call starts only once a slot is free
+        return await operation(*args)
 
 
 async def user_socket_join(*, user_pk: int, channel_name: str) -> bool:
@@ -218,7 +218,7 @@ async def user_socket_join(*, user_pk: int, channel_name: str) -> bool:
     _serving_loop = asyncio.get_running_loop()
     group = user_group_name(user_pk)
     try:
-        join = layer_call(get_channel_layer().group_add(group, channel_name))
+        join = layer_call(get_channel_layer().group_add, group, channel_name)
         await asyncio.wait_for(join, SEND_TIMEOUT_SECONDS)
     except Exception:
         logger.warning("realtime: a socket could not join %s", group, exc_info=True)
@@ -229,7 +229,7 @@ async def user_socket_join(*, user_pk: int, channel_name: str) -> bool:
 async def user_socket_leave(*, user_pk: int, channel_name: str) -> None:
     group = user_group_name(user_pk)
     try:
-        leave = layer_call(get_channel_layer().group_discard(group, channel_name))
+        leave = layer_call(get_channel_layer().group_discard, group, channel_name)
         await asyncio.wait_for(leave, SEND_TIMEOUT_SECONDS)
     except Exception:  # the group entry expires on its own (channels-redis group_expiry)
         logger.warning("realtime: a socket could not leave %s", group, exc_info=True)
