@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 from django.core.asgi import get_asgi_application
 
@@ -12,6 +13,22 @@ django_application = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up)
 
 from feed.routing import websocket_urlpatterns  # noqa: E402
+
+
+def analyzer_warm_in_background() -> None:
+    """Load the embedded model while the server starts, so the first feed does not wait for it.
+
+    Only here, in the server's entry point: manage.py commands never pay for it.
+    """
+    from django.conf import settings
+
+    from feed.analyzers import analyzer_warm
+
+    if settings.DIYMOD_WARM_ANALYZER:
+        threading.Thread(target=analyzer_warm, name="analyzer-warm", daemon=True).start()
+
+
+analyzer_warm_in_background()
 
 application = ProtocolTypeRouter(
     {"http": django_application, "websocket": URLRouter(websocket_urlpatterns)}

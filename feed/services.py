@@ -18,6 +18,7 @@ from diymod.errors import ApplicationError, PayloadTooLarge
 from feed import interventions
 from feed.analyzers import analyzer_get
 from feed.analyzers.base import Analyzer, FilterSpec, Match, PostInput, Rewrite, RewriteRequest
+from feed.analyzers.deadline import feed_deadline
 from feed.decisions import decisions_get, decisions_set
 from feed.platforms import feed_parse, platform_from_url
 from feed.platforms.base import FeedParseError, MediaEdit, ParsedFeed, Post
@@ -96,7 +97,8 @@ def feed_moderate(*, user: User, url: str, body: str, base_url: str | None = Non
     feed_size_check(body)
     started = time.monotonic()
     try:
-        result = _feed_moderate(user=user, platform=platform, body=body, base_url=base_url)
+        with feed_deadline(started + settings.DIYMOD_FEED_DEADLINE_SECONDS):
+            result = _feed_moderate(user=user, platform=platform, body=body, base_url=base_url)
     except Exception:
         logger.exception(
             "feed moderation failed for user %s; returning the feed unchanged", user.pk
