@@ -460,3 +460,44 @@ def test_a_url_repeated_in_a_post_is_one_media_reference() -> None:
 def test_a_post_inside_a_template_is_inert_and_not_moderated() -> None:
     html = '<template><shreddit-post id="t3_t"><a slot="title">x</a></shreddit-post></template>'
     assert feed_parse("reddit", html).posts == []
+
+
+# --- properties -----------------------------------------------------------------------------
+
+MARKED_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp", "Zs")) | st.just(" "),
+    min_size=1,
+    max_size=40,
+).filter(lambda text: text.strip())
+CONFIGS = st.dictionaries(
+    st.text(min_size=1, max_size=8), st.text(max_size=12) | st.integers(), max_size=4
+).map(lambda config: {"type": "cartoonish", **config})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_set_of_text_edits_reads_back_and_leaves_other_fields_alone(data) -> None:
+    feed = feed_parse("reddit", small())
+    keys = [(post.id, field.key) for post in feed.posts for field in post.fields]
+    chosen = data.draw(st.lists(st.sampled_from(keys), unique=True, max_size=len(keys)))
+    edits = {key: data.draw(MARKED_TEXT) for key in chosen}
+    again = feed_parse("reddit", feed.render(edits, {}))
+    assert [post.id for post in again.posts] == [post.id for post in feed.posts]
+    for before, after in zip(feed.posts, again.posts, strict=True):
+        assert after.media == before.media
+        for old, new in zip(before.fields, after.fields, strict=True):
+            expected = edits.get((before.id, old.key))
+            assert new.text == (" ".join(expected.split()) if expected else old.text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(CONFIGS)
+def test_any_image_config_survives_the_attribute_encoding(config: dict) -> None:
+    out = feed_parse("reddit", small()).render({}, {("t3_gallery", "media-1"): MediaEdit(config)})
+    image = dom(out).css_first("img[diy-mod-image]")
+    assert json.loads(image.attributes["diy-mod-image"]) == config
+    assert json.loads(image.attributes["diy-mod-custom"]) == {
+        **config,
+        "intervention": "cartoonish",
+    }
+    assert len(dom(out).css("shreddit-post, shreddit-ad-post, shreddit-comment")) == 7

@@ -475,3 +475,28 @@ def test_lone_surrogates_in_the_input_still_render_as_sendable_text() -> None:
     out = feed_parse("x", body).render({("111", "full_text"): "marked"}, {})
     out.encode("utf-8")
     assert tweet_in(json.loads(out), "110")["legacy"]["full_text"] == "\ud83d broken"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_set_of_text_edits_reads_back_and_leaves_other_tweets_alone(data) -> None:
+    feed = feed_parse("x", small())
+    ids = [post.id for post in feed.posts if post.fields]
+    chosen = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=len(ids)))
+    edits = {
+        (post_id, "full_text"): data.draw(st.text(min_size=1, max_size=30)) for post_id in chosen
+    }
+    out = feed.render(edits, {})
+    again = feed_parse("x", out)
+    assert [post.id for post in again.posts] == [post.id for post in feed.posts]
+    notes = {"109"}  # the note text is encoded once more, like full_text (see x_edits)
+    for before, after in zip(feed.posts, again.posts, strict=True):
+        expected = edits.get((before.id, "full_text"))
+        if expected is None:
+            assert after == before
+        elif before.id in notes:
+            assert after.text == expected.replace("&", "&amp;").replace("<", "&lt;").replace(
+                ">", "&gt;"
+            )
+        else:
+            assert after.text == expected
