@@ -55,6 +55,9 @@ DEFAULT_STUCK_SECONDS = 120
 EAGER_THREADS = 2
 EAGER_RETRY_DELAYS = (0.5, 2.0, 5.0)
 DATABASE_LOCKED_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+# After a failed send to the broker, jobs are left queued this long without trying again.
+BROKER_PAUSE_SECONDS = 10.0
+_broker_down_until = [0.0]
 
 
 def image_job_request(
@@ -131,9 +134,17 @@ def image_job_dispatch(*, job_id: int) -> None:
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
         eager_pool().submit(image_job_run_in_background, job_id)
         return
+    if time.monotonic() < _broker_down_until[0]:
+        # The broker failed moments ago: do not make every image of this feed wait for it to
+        # fail again. The job stays queued; the stuck-job sweep (or its next request) sends it.
+        return
     from imaging.tasks import image_job_run_task
 
-    image_job_run_task.delay(job_id)
+    try:
+        image_job_run_task.apply_async(args=[job_id], retry=False)
+    except Exception:
+        _broker_down_until[0] = time.monotonic() + BROKER_PAUSE_SECONDS
+        logger.exception("image job %s: could not reach the broker; left queued", job_id)
 
 
 @lru_cache(maxsize=1)

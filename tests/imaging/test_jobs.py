@@ -563,3 +563,25 @@ def test_pruning_deletes_old_finished_jobs_and_their_files_only(
     assert set(ImageJob.objects.values_list("pk", flat=True)) == {recent_done.pk, old_pending.pk}
     assert not image_result_path(old_done.result).exists()
     assert image_result_path(recent_done.result).exists()
+
+
+def test_an_unreachable_broker_leaves_jobs_queued_and_is_not_retried_for_every_image(
+    alice: User, settings, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
+) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    attempts: list[int] = []
+
+    def broker_down(*, args: list[int], retry: bool) -> None:
+        attempts.append(args[0])
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(image_job_run_task, "apply_async", broker_down)
+    monkeypatch.setattr(services, "_broker_down_until", [0.0])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = request(alice, "https://i.redd.it/1.jpg")
+    with django_capture_on_commit_callbacks(execute=True):
+        request(alice, "https://i.redd.it/2.jpg")
+
+    assert attempts == [first.pk]
+    assert set(ImageJob.objects.values_list("status", flat=True)) == {"queued"}
