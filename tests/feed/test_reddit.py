@@ -498,6 +498,6 @@ def test_any_image_config_survives_the_attribute_encoding(config: dict) -> None:
     assert json.loads(image.attributes["diy-mod-image"]) == config
     assert json.loads(image.attributes["diy-mod-custom"]) == {
         **config,
-        "intervention": "cartoonish",
+        "intervention": config["type"],
     }
     assert len(dom(out).css("shreddit-post, shreddit-ad-post, shreddit-comment")) == 7
