@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from feed.analyzers.base import FilterSpec, Match, PostInput
+from feed.analyzers.base import FilterSpec, Match, PostInput, Rewrite, RewriteRequest
 
 logger = logging.getLogger(__name__)
 
@@ -65,17 +65,21 @@ def decisions_get(
 ) -> dict[str, list[Match]]:
     """Cached matches for the posts found in the cache (posts with no entry are absent)."""
     fingerprint = filters_fingerprint(filters)
-    keys = {decision_cache_key(post, fingerprint, version): post.id for post in posts}
+    # Several posts may share a text (reposts, ads): one key then answers for all of them.
+    posts_by_key: dict[str, list[str]] = {}
+    for post in posts:
+        posts_by_key.setdefault(decision_cache_key(post, fingerprint, version), []).append(post.id)
     try:
-        found = cache.get_many(list(keys))
+        found = cache.get_many(list(posts_by_key))
     except Exception as error:
         logger.warning("decision cache unavailable, analysing everything: %s", error)
         return {}
     ids_by_key = {filter_key(spec): spec.id for spec in filters}
     decisions: dict[str, list[Match]] = {}
     for key, entries in found.items():
-        matches = [match_decode(entry, ids_by_key) for entry in entries]
-        decisions[keys[key]] = [match for match in matches if match is not None]
+        decoded = [match_decode(entry, ids_by_key) for entry in entries]
+        for post_id in posts_by_key[key]:
+            decisions[post_id] = [match for match in decoded if match is not None]
     return decisions
 
 
@@ -97,3 +101,43 @@ def decisions_set(
         cache.set_many(entries, timeout=settings.DIYMOD_FEED_CACHE_SECONDS)
     except Exception as error:
         logger.warning("decision cache unavailable, not storing: %s", error)
+
+
+def rewrite_cache_key(request: RewriteRequest, version: str) -> str:
+    parts = [request.text, *request.passages, "\x1d", *sorted(request.filter_texts)]
+    digest = hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:32]
+    return f"feed:rewrite:{version}:{digest}"
+
+
+def rewrites_get(requests: list[RewriteRequest], version: str) -> dict[str, Rewrite]:
+    """Cached warnings and rewrites: a post seen again costs no model call for them either."""
+    posts_by_key: dict[str, list[str]] = {}
+    for request in requests:
+        posts_by_key.setdefault(rewrite_cache_key(request, version), []).append(request.post_id)
+    try:
+        found = cache.get_many(list(posts_by_key))
+    except Exception as error:
+        logger.warning("rewrite cache unavailable: %s", error)
+        return {}
+    return {
+        post_id: Rewrite(post_id, dict(entry["replacements"]), entry["warning"])
+        for key, entry in found.items()
+        for post_id in posts_by_key[key]
+    }
+
+
+def rewrites_set(
+    requests: list[RewriteRequest], rewrites: dict[str, Rewrite], version: str
+) -> None:
+    entries = {
+        rewrite_cache_key(request, version): {
+            "replacements": rewrites[request.post_id].replacements,
+            "warning": rewrites[request.post_id].warning,
+        }
+        for request in requests
+        if request.post_id in rewrites
+    }
+    try:
+        cache.set_many(entries, timeout=settings.DIYMOD_FEED_CACHE_SECONDS)
+    except Exception as error:
+        logger.warning("rewrite cache unavailable, not storing: %s", error)

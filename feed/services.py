@@ -15,11 +15,11 @@ from django.conf import settings
 
 from diymod import observability
 from diymod.errors import ApplicationError, PayloadTooLarge
+from feed import decisions as decision_cache
 from feed import interventions
 from feed.analyzers import analyzer_get
 from feed.analyzers.base import Analyzer, FilterSpec, Match, PostInput, Rewrite, RewriteRequest
 from feed.analyzers.deadline import feed_deadline
-from feed.decisions import decisions_get, decisions_set
 from feed.platforms import feed_parse, platform_from_url
 from feed.platforms.base import FeedParseError, MediaEdit, ParsedFeed, Post
 from filters.models import Filter, User
@@ -149,7 +149,7 @@ def posts_match(
     posts: list[Post], specs: list[FilterSpec], analyzer: Analyzer, stats: dict[str, Any]
 ) -> tuple[dict[str, list[Match]], str]:
     inputs = [post_input(post) for post in posts]
-    matches = decisions_get(inputs, specs, analyzer.version)
+    matches = decision_cache.decisions_get(inputs, specs, analyzer.version)
     stats["cache_hits"] = len(matches)
     missing = [item for item in inputs if item.id not in matches]
     if not missing:
@@ -158,7 +158,7 @@ def posts_match(
     stats["model_calls"] += analysis.model_calls
     fresh = {item.id: analysis.matches.get(item.id, []) for item in missing}
     if not analysis.degraded_reason:  # a fallback's answers are not the configured analyzer's
-        decisions_set(missing, fresh, specs, analyzer.version)
+        decision_cache.decisions_set(missing, fresh, specs, analyzer.version)
     return {**matches, **fresh}, analysis.degraded_reason
 
 
@@ -200,10 +200,18 @@ def rewrites_get(
         and interventions.intervention_for(decision.top_intensity(decision.text_matches()))
         != interventions.Kind.BLUR
     ]
-    if not requests:
-        return {}
+    cached = decision_cache.rewrites_get(requests, analyzer.version)
+    missing = [request for request in requests if request.post_id not in cached]
+    if not missing:
+        return cached
     try:
-        return analyzer.rewrite(requests)
+        rewrites = analyzer.rewrite(missing)
+        result.stats["model_calls"] += getattr(rewrites, "model_calls", 0)
+        fallback_reason = getattr(rewrites, "degraded_reason", "")
+        if not fallback_reason:
+            decision_cache.rewrites_set(missing, rewrites, analyzer.version)
+        result.degraded_reason = result.degraded_reason or fallback_reason
+        return {**cached, **rewrites}
     except Exception as error:  # the markers still go on, with the neutral local wording
         logger.warning("rewrite request failed, using local wording: %s", error)
         result.degraded_reason = result.degraded_reason or f"rewrite failed: {error}"[:200]

@@ -21,6 +21,7 @@ from feed.analyzers.base import (
     PostInput,
     Rewrite,
     RewriteRequest,
+    Rewrites,
 )
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,11 @@ class FallbackAnalyzer(Analyzer):
             return self.primary.rewrite(requests)
         except Exception as error:  # local notes beat no rewrite at all
             self._failure_log("rewrite", len(requests), error)
-            return self.fallback.rewrite(requests)
+            return Rewrites(
+                self.fallback.rewrite(requests),
+                model_calls=getattr(error, "model_calls", 0),
+                degraded_reason=f"rewrite model unavailable ({error}); local notes used"[:200],
+            )
 
     def _failure_log(self, what: str, count: int, error: Exception) -> None:
         # Expected model failures are one line; anything else is a bug worth a traceback.

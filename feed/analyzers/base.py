@@ -58,6 +58,21 @@ class Rewrite:
     warning: str  # short card text; never names the topic
 
 
+class Rewrites(dict[str, Rewrite]):
+    """`rewrite()`'s answer: post id → Rewrite, and how many model requests it took."""
+
+    def __init__(
+        self,
+        items: dict[str, Rewrite] | None = None,
+        *,
+        model_calls: int = 0,
+        degraded_reason: str = "",
+    ) -> None:
+        super().__init__(items or {})
+        self.model_calls = model_calls
+        self.degraded_reason = degraded_reason  # set when a fallback wrote them
+
+
 class Analyzer(ABC):
     version: str  # part of the cache key: bump it when decisions may change
 

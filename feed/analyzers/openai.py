@@ -33,6 +33,7 @@ from feed.analyzers.base import (
     PostInput,
     Rewrite,
     RewriteRequest,
+    Rewrites,
 )
 from feed.analyzers.deadline import feed_deadline_get
 
@@ -177,7 +178,7 @@ class OpenAIAnalyzer(Analyzer):
         replies = _run_chunks(
             [lambda chunk=chunk: self._rewrite_chunk(chunk, deadline) for chunk in chunks]
         )
-        rewrites: dict[str, Rewrite] = {}
+        rewrites = Rewrites(model_calls=sum(calls for _, calls in replies))
         for chunk, (reply, _) in zip(chunks, replies, strict=True):
             rewrites.update(rewrites_validate(reply, chunk))
         return rewrites
