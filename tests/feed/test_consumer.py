@@ -73,7 +73,7 @@ async def test_the_url_encoded_user_id_is_decoded_exactly_even_unknown() -> None
 
 
 def test_the_raw_path_keeps_an_encoded_slash_inside_the_user_id() -> None:
-    from feed.consumers import path_user_id
+    from feed.consumers.scope import path_user_id
 
     scope = {"raw_path": b"/ws/a%2Fb%20c/", "url_route": {"kwargs": {"user_id": "a/b c"}}}
     assert path_user_id(scope) == "a/b c"
@@ -240,7 +240,7 @@ async def test_a_json_value_that_is_not_an_object_is_an_error() -> None:
 
 
 async def test_an_oversized_frame_is_an_error_and_the_socket_stays_open(settings: Any) -> None:
-    from feed.consumers import FRAME_OVERHEAD_BYTES
+    from feed.consumers.user_socket import FRAME_OVERHEAD_BYTES
 
     settings.DIYMOD_FEED_MAX_BYTES = 2048
     socket = await socket_open("/ws/alice")
@@ -391,7 +391,7 @@ class GatedFeed:
 @pytest.fixture
 def gated_feed(monkeypatch: pytest.MonkeyPatch) -> Any:
     gate = GatedFeed()
-    monkeypatch.setattr("feed.consumers.feed_moderate_in_thread", gate)
+    monkeypatch.setattr("feed.consumers.work.feed_moderate_in_thread", gate)
     yield gate
     gate.release.set()
 
@@ -459,7 +459,7 @@ async def test_an_internal_failure_returns_the_feed_unmodified(
     def broken(**kwargs: Any) -> Any:
         raise RuntimeError("analyzer exploded")
 
-    monkeypatch.setattr("feed.consumers.feed_moderate_in_thread", broken)
+    monkeypatch.setattr("feed.consumers.work.feed_moderate_in_thread", broken)
     socket = await socket_open("/ws/alice")
     await send(socket, feed_request("r1"))
     reply = await answer_of_type(socket, "processing_response")
@@ -478,7 +478,7 @@ async def test_the_feed_runs_for_the_sockets_own_user(
         seen.append(user.user_id)
         return gated_feed(user=user, url=url, body=body, base_url=base_url)
 
-    monkeypatch.setattr("feed.consumers.feed_moderate_in_thread", recording)
+    monkeypatch.setattr("feed.consumers.work.feed_moderate_in_thread", recording)
     gated_feed.release.set()
     socket = await socket_open("/ws/alice")
     await send(socket, {**feed_request("r1"), "user_id": "bob"})

@@ -1,44 +1,29 @@
-"""The per-user WebSocket `/ws/<user_id>` (CONTRACT section 6).
-
-Decisions worth knowing:
-- Origin: a present Origin must be on the CORS allow-list (`diymod.origins.origin_allowed`).
-  A MISSING Origin is accepted: browsers always send one, so a socket without it comes from a
-  non-browser tool (the operator's checks, curl, a script), which could forge any Origin anyway;
-  the Origin check guards against other web pages, not against tools. Identity is still
-  enforced (a token in token mode).
-- Identity: as for HTTP (DESIGN.md). A valid `?token=` (or `Authorization: Bearer`) wins and
-  must belong to the user in the path; an invalid token is refused even in client-id mode; in
-  token mode a token is required. Refusals close the handshake (daphne answers 403).
-- Slow work (feeds, image look-ups) runs in worker threads as tasks, so pings and further
-  requests are answered meanwhile; at most MAX_CONCURRENT_FEEDS feeds per socket run at once,
-  extra ones get an `error` immediately (the client then falls back to HTTP).
-- `wait_for_image` for an image nobody queued answers `error` {error: "no image job for this
-  url", image_url}: an `image_processed` cannot be sent, and silence would leave the spinner
-  waiting for nothing. A failed job answers `error` {error, image_url} the same way.
-"""
+"""The consumer of `/ws/<user_id>`; the decisions it implements are listed in the package."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import parse_qs, unquote
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from diymod import realtime
-from diymod.errors import ApplicationError, Unauthorized
+from diymod.errors import ApplicationError
 from diymod.origins import origin_allowed
-from filters.authentication import bearer_token_parse, user_id_clean
+from feed.consumers import work
+from feed.consumers.messages import feed_request_parse, image_request_parse, message_payload
+from feed.consumers.scope import (
+    header_value,
+    path_user_id,
+    scope_base_url,
+    scope_token,
+    socket_user_resolve,
+)
 from filters.models import User
-from filters.selectors import token_user_get
-from filters.services import user_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -51,141 +36,9 @@ FEED_GUARD_EXTRA_SECONDS = 10.0
 GROUP_REFRESH_SECONDS = 3600.0
 CLOSE_ORIGIN_REFUSED = 4403
 CLOSE_IDENTITY_REFUSED = 4401
-NO_IMAGE_JOB = "no image job for this url"
-IMAGE_FAILED = "image processing failed"
-
-
-# Feeds get their own threads: a burst of slow feeds (model calls) must not starve the quick
-# database work of handshakes and image look-ups, which use the default executor.
-FEED_THREADS = 8
-feed_executor = ThreadPoolExecutor(max_workers=FEED_THREADS, thread_name_prefix="diymod-ws-feed")
 # Frames and replies this big are (de)serialised off the event loop: an 8 MB json.loads would
 # otherwise pause every socket of the process for tens of milliseconds.
 LARGE_FRAME_CHARACTERS = 256 * 1024
-
-
-def threaded_db(function: Any, executor: ThreadPoolExecutor | None = None) -> Any:
-    """`function` as a coroutine run in a worker thread with Django's connection hygiene.
-
-    Worker threads, not the one shared "sync thread": work of different sockets runs side by
-    side and a slow call never queues the others.
-    """
-    return database_sync_to_async(function, thread_sensitive=False, executor=executor)
-
-
-def header_value(scope: dict[str, Any], name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return value.decode("latin1")
-    return None
-
-
-def path_user_id(scope: dict[str, Any]) -> str:
-    """The user id of `/ws/<user_id>[/]`, from the raw (still URL-encoded) path when available.
-
-    The decoded path cannot tell `a%2Fb` from `a/b`; user ids may contain any character.
-    """
-    raw_path = scope.get("raw_path")
-    if isinstance(raw_path, bytes) and raw_path.startswith(b"/ws/"):
-        encoded = raw_path.decode("latin1").split("?", 1)[0][len("/ws/") :]
-        return unquote(encoded.removesuffix("/"))
-    return scope["url_route"]["kwargs"].get("user_id") or ""
-
-
-def scope_token(scope: dict[str, Any]) -> str | None:
-    """`?token=` (what browsers can send), else an `Authorization: Bearer` header (tools)."""
-    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
-    token = (query.get("token") or [""])[0].strip()
-    return token or bearer_token_parse(header_value(scope, b"authorization") or "")
-
-
-def scope_base_url(scope: dict[str, Any]) -> str | None:
-    """The server's absolute URL as this socket reached it, for result image URLs."""
-    host = header_value(scope, b"host")
-    if not host:
-        return None
-    return f"{'https' if scope.get('scheme') == 'wss' else 'http'}://{host}"
-
-
-def socket_user_resolve(*, claimed_user_id: str, raw_token: str | None) -> User:
-    token_user = None
-    if raw_token:
-        token_user = token_user_get(raw_token=raw_token)
-        if token_user is None:
-            raise Unauthorized("Invalid or revoked token")
-    return user_resolve(token_user=token_user, claimed_user_id=user_id_clean(claimed_user_id))
-
-
-def message_payload(message: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a client message: top level (client A) merged with `data` (client B)."""
-    data = message.get("data")
-    if isinstance(data, str):  # client A sends some payloads as JSON text
-        try:
-            data = json.loads(data)
-        except ValueError:
-            data = None
-    payload = {key: value for key, value in message.items() if key not in ("type", "data")}
-    if isinstance(data, dict):
-        payload.update(data)
-    return payload
-
-
-def feed_request_parse(payload: dict[str, Any]) -> tuple[str, str]:
-    """`(url, body)` of a process_feed payload {url, platform, response}; the platform comes
-    from the URL (CONTRACT section 2), so the client's `platform` is not needed."""
-    body = payload.get("response")
-    feed_info = payload.get("feed_info")
-    if body is None and isinstance(feed_info, dict):
-        body = feed_info.get("response")
-    url = payload.get("url")
-    if not isinstance(url, str) or not url:
-        raise ApplicationError("data.url: the intercepted request URL is required")
-    if not isinstance(body, str) or not body:
-        raise ApplicationError("data.response: the feed body (a string) is required")
-    return url, body
-
-
-def image_request_parse(payload: dict[str, Any]) -> tuple[str, list[str]]:
-    image_url = payload.get("image_url")
-    if not isinstance(image_url, str) or not image_url:
-        raise ApplicationError("data.image_url is required")
-    filters = payload.get("filters") or []
-    if isinstance(filters, str):  # a JSON array as text, as /get_img_result takes it
-        try:
-            filters = json.loads(filters)
-        except ValueError:
-            filters = [filters]
-    if not isinstance(filters, list):
-        filters = [filters]
-    return image_url, [str(text) for text in filters if str(text).strip()]
-
-
-def feed_moderate_in_thread(*, user: User, url: str, body: str, base_url: str | None) -> Any:
-    # Imported late: feed.services imports the analyzers; the socket module stays light.
-    from feed.services import feed_moderate
-
-    return feed_moderate(user=user, url=url, body=body, base_url=base_url)
-
-
-def image_wait_in_thread(
-    *, user: User, image_url: str, filter_texts: list[str], base_url: str | None
-) -> realtime.ImageProcessed | str | None:
-    """The ready event, NO_IMAGE_JOB, a failure message, or None while the job is pending."""
-    from imaging.services import image_job_wait, image_processed_event
-
-    job = image_job_wait(user=user, image_url=image_url, filter_texts=filter_texts)
-    if job is None:
-        return NO_IMAGE_JOB
-    # Read the status AFTER joining the requesters: a job finishing in between either sees us
-    # as a requester (and pushes) or is seen done here. Never neither.
-    job.refresh_from_db()
-    if job.status == "done":
-        event = image_processed_event(job=job, filters=filter_texts, base_url=base_url)
-        # Clients key on exactly the string they sent (CONTRACT section 6).
-        return dataclasses.replace(event, image_url=image_url)
-    if job.status == "failed":
-        return IMAGE_FAILED
-    return None
 
 
 class UserSocketConsumer(AsyncJsonWebsocketConsumer):
@@ -205,7 +58,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_ORIGIN_REFUSED)
             return
         try:
-            self.user = await threaded_db(socket_user_resolve)(
+            self.user = await work.threaded_db(socket_user_resolve)(
                 claimed_user_id=path_user_id(self.scope), raw_token=scope_token(self.scope)
             )
         except ApplicationError as error:
@@ -317,7 +170,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             result = await asyncio.wait_for(
-                threaded_db(feed_moderate_in_thread, feed_executor)(
+                work.threaded_db(work.feed_moderate_in_thread, work.feed_executor)(
                     user=self.user, url=url, body=body, base_url=scope_base_url(self.scope)
                 ),
                 settings.DIYMOD_FEED_DEADLINE_SECONDS + FEED_GUARD_EXTRA_SECONDS,
@@ -363,7 +216,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
     async def image_answer(self, payload: dict[str, Any]) -> None:
         try:
             image_url, filter_texts = image_request_parse(payload)
-            outcome = await threaded_db(image_wait_in_thread)(
+            outcome = await work.threaded_db(work.image_wait_in_thread)(
                 user=self.user,
                 image_url=image_url,
                 filter_texts=filter_texts,
