@@ -50,7 +50,9 @@ def web_draw(draw: ImageDraw.ImageDraw, centre: tuple[int, int], radius: int) ->
         draw.line(points, fill=(215, 215, 220), width=1)
 
 
-def spider_draw(draw: ImageDraw.ImageDraw, centre: tuple[int, int], size: int, colour: tuple):
+def spider_draw(
+    draw: ImageDraw.ImageDraw, centre: tuple[int, int], size: int, colour: tuple
+) -> None:
     """Eight jointed legs, an abdomen and a head: unmistakably a spider at a glance."""
     cx, cy = centre
     for side in (-1, 1):
