@@ -54,6 +54,7 @@ class Decision:
     post: Post
     matches: list[Match]
     specs: dict[int, FilterSpec]
+    image_interventions: dict[int, str]  # filter id -> metadata.image_intervention
 
     def text_matches(self) -> list[Match]:
         return [match for match in self.matches if match.on_text]
@@ -122,7 +123,13 @@ def feed_metrics_record(platform: str, elapsed: float, result: FeedResult) -> No
 
 def _feed_moderate(*, user: User, platform: str, body: str, base_url: str | None) -> FeedResult:
     stats = {"posts": 0, "matched": 0, "cache_hits": 0, "model_calls": 0, "images": 0}
-    specs = filter_specs(list(filter_list_active(user=user)))
+    filters = list(filter_list_active(user=user))
+    specs = filter_specs(filters)
+    image_interventions = {
+        f.id: f.metadata["image_intervention"]
+        for f in filters
+        if isinstance(f.metadata, dict) and isinstance(f.metadata.get("image_intervention"), str)
+    }
     try:
         parsed = feed_parse(platform, body)
     except FeedParseError as error:
@@ -134,7 +141,7 @@ def _feed_moderate(*, user: User, platform: str, body: str, base_url: str | None
     analyzer = analyzer_get()
     matches, degraded_reason = posts_match(parsed.posts, specs, analyzer, stats)
     decisions = [
-        Decision(post, matches[post.id], {spec.id: spec for spec in specs})
+        Decision(post, matches[post.id], {spec.id: spec for spec in specs}, image_interventions)
         for post in parsed.posts
         if matches.get(post.id)
     ]
@@ -296,13 +303,21 @@ def post_media_edits(
     ranked = sorted(image_matches, key=lambda m: -decision.specs[m.filter_id].intensity)
     texts = sorted({decision.specs[m.filter_id].text for m in ranked})
     best = decision.specs[ranked[0].filter_id]
+    best_intervention = decision.image_interventions.get(best.id)
     count = 0
     for media in decision.post.media:
         try:
             job = image_job_request(
-                user=user, image_url=media.url, filter_texts=texts, intensity=best.intensity
+                user=user,
+                image_url=media.url,
+                filter_texts=texts,
+                intensity=best.intensity,
+                intervention=best_intervention,
+                base_url=base_url or "",
             )
-            config = image_config_for(job, filter_texts=texts, best_filter=best.text)
+            config = image_config_for(
+                job, filter_texts=texts, best_filter=best.text, base_url=base_url
+            )
         except Exception:  # one image failing must not cost the feed
             logger.exception("image job request failed for %s", media.url)
             continue
