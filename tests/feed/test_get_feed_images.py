@@ -1,0 +1,171 @@
+"""Images through the feed: marked DEFERRED, transformed in the background, pushed to the
+socket, COMPLETED on the next feed (CONTRACT sections 5 and 6). Embedded default: the job runs on
+the in-process pool and the push goes through the in-memory channel layer."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client
+from PIL import Image
+
+from filters.services import filter_create, user_get_or_create
+from tests.feed.samples import REDDIT_URL, X_URL, reddit_feed, shreddit_post, tweet, x_timeline
+from tests.support.image_server import ImageServer
+from tests.support.realtime_fixtures import in_memory_layer_use, socket_open
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def image_server():
+    with ImageServer() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def image_settings(settings: Any, tmp_path: Path, image_server: ImageServer) -> None:
+    in_memory_layer_use(settings)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DIYMOD_IMAGE_ALLOWED_HOSTS = [image_server.host_port]
+    settings.DIYMOD_IMAGE_ALLOW_PRIVATE = True
+
+
+def feed_post(body: str, url: str = REDDIT_URL, user_id: str = "alice") -> dict[str, Any]:
+    payload = {"user_id": user_id, "url": url, "data": {"feed_info": {"response": body}}}
+    response = Client().post("/get_feed", payload, content_type="application/json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def image_attribute(document: str, name: str) -> dict[str, Any]:
+    match = re.search(rf'{name}="([^"]*)"', document)
+    assert match, f"no {name} in the feed"
+    return json.loads(html.unescape(match.group(1)))
+
+
+def spider_feed(image_url: str) -> str:
+    return reddit_feed(
+        shreddit_post("t3_img", "Look at this spider", "Found it in the garden.", image=image_url)
+    )
+
+
+async def test_a_matching_image_is_deferred_pushed_then_completed(image_server: ImageServer):
+    await sync_to_async(filter_create)(
+        owner=await sync_to_async(user_get_or_create)(user_id="alice"),
+        filter_text="spiders",
+        intensity=5,
+    )
+    image_url = image_server.url("/image.jpg?w=320&h=240")
+    socket = await socket_open("/ws/alice")
+    first = await sync_to_async(feed_post)(spider_feed(image_url))
+    document = first["feed"]["response"]
+    config = image_attribute(document, "diy-mod-image")
+    assert config == {
+        "type": "cartoonish",
+        "status": "DEFERRED",
+        "filters": ["spiders"],
+        "best_filter_name": "spiders",
+    }
+    assert image_attribute(document, "diy-mod-custom")["intervention"] == "cartoonish"
+    assert f'src="{image_url}"' in document and 'srcset=""' in document
+    assert "diy-mod-processed" in document
+    assert "__REWRITE_START__" in document  # a text marker rides along (client limit)
+    assert first["stats"]["images"] == 1
+
+    frame = await socket.receive_json_from(timeout=10)
+    assert frame["type"] == "image_processed"
+    assert frame["image_url"] == image_url == frame["data"]["image_url"]
+    assert frame["result"] == frame["processed_value"]
+    assert frame["processed_value"].startswith("http://testserver/media/")
+    await socket.disconnect()
+
+    result_path = frame["processed_value"].removeprefix("http://testserver")
+    served = await sync_to_async(Client().get)(result_path)
+    transformed = Image.open(BytesIO(b"".join(served.streaming_content)))
+    assert transformed.size == (320, 240)
+
+    again = await sync_to_async(feed_post)(spider_feed(image_url))
+    completed = image_attribute(again["feed"]["response"], "diy-mod-image")
+    assert completed == {
+        "type": "cartoonish",
+        "status": "COMPLETED",
+        "processedUrl": frame["processed_value"],
+    }
+
+
+async def test_another_users_socket_hears_nothing(image_server: ImageServer):
+    await sync_to_async(filter_create)(
+        owner=await sync_to_async(user_get_or_create)(user_id="alice"), filter_text="spiders"
+    )
+    bob = await socket_open("/ws/bob")
+    alice = await socket_open("/ws/alice")
+    await sync_to_async(feed_post)(spider_feed(image_server.url("/image.jpg?seed=7")))
+    assert (await alice.receive_json_from(timeout=10))["type"] == "image_processed"
+    assert await bob.receive_nothing(timeout=0.5)
+    await alice.disconnect()
+    await bob.disconnect()
+
+
+def test_text_only_filters_leave_images_alone(image_server: ImageServer):
+    filter_create(
+        owner=user_get_or_create(user_id="alice"),
+        filter_text="spiders",
+        content_type="text",
+        intensity=3,
+    )
+    document = feed_post(spider_feed(image_server.url("/image.jpg?seed=3")))["feed"]["response"]
+    assert "diy-mod-image" not in document and "__OVERLAY_START__" in document
+
+
+def test_image_filters_use_alt_text_and_mark_the_post(image_server: ImageServer):
+    filter_create(
+        owner=user_get_or_create(user_id="alice"),
+        filter_text="spiders",
+        content_type="image",
+        intensity=3,
+    )
+    post = shreddit_post("t3_alt", "Weekend photos", image=image_server.url("/image.jpg?seed=4"))
+    document = feed_post(reddit_feed(post.replace('alt="post image"', 'alt="a large spider"')))
+    assert image_attribute(document["feed"]["response"], "diy-mod-image")["status"] == "DEFERRED"
+    assert document["posts"][0]["intervention"] == "image"
+
+
+def test_x_media_gets_a_config_and_swaps_only_when_done(image_server: ImageServer):
+    filter_create(owner=user_get_or_create(user_id="alice"), filter_text="spiders", intensity=5)
+    photo = image_server.url("/image.jpg?seed=5")
+    body = x_timeline(tweet("9", "a spider on my wall", photo=photo))
+    first = json.loads(feed_post(body, url=X_URL)["feed"]["response"])
+    legacy = first["data"]["home"]["home_timeline_urt"]["instructions"][0]["entries"][0]
+    legacy = legacy["content"]["itemContent"]["tweet_results"]["result"]["legacy"]
+    media = legacy["extended_entities"]["media"][0]
+    assert json.loads(media["diy_mod_config"])["status"] == "DEFERRED"
+    assert media["media_url_https"] == photo
+    job_done_wait(photo)
+    second = json.loads(feed_post(body, url=X_URL)["feed"]["response"])
+    legacy = second["data"]["home"]["home_timeline_urt"]["instructions"][0]["entries"][0]
+    media = legacy["content"]["itemContent"]["tweet_results"]["result"]["legacy"]
+    swapped = media["extended_entities"]["media"][0]
+    config = json.loads(swapped["diy_mod_config"])
+    assert config["status"] == "COMPLETED"
+    assert swapped["media_url_https"] == config["processedUrl"] != photo
+
+
+def job_done_wait(image_url: str, timeout: float = 10.0) -> None:
+    import time
+
+    from imaging.models import ImageJob
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ImageJob.objects.filter(image_url=image_url, status="done").exists():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no finished job for {image_url}")
