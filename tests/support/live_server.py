@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.daphne_servers import DAPHNE_WS_LIMITS
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -135,7 +137,8 @@ def live_server_start(
     if run_migrate:
         migrate(env)
     port = port or free_port()
-    args = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "diymod.asgi:application"]
+    args = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), *DAPHNE_WS_LIMITS]
+    args.append("diymod.asgi:application")
     process = process_start(args, env, "daphne")
     wait_until_serving(f"http://127.0.0.1:{port}/ping", process)
     return LiveServer(port=port, env=env, process=process)
