@@ -34,7 +34,7 @@ class UserScopedRateThrottle(SimpleRateThrottle):
 
     def get_rate(self) -> str | None:
         # Read per request: DRF binds THROTTLE_RATES at import, so changed settings never apply.
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
         return str(rate) if rate else None
 
     def get_cache_key(self, request: Request, view: APIView) -> str:

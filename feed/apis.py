@@ -21,12 +21,18 @@ from filters.authentication import request_user_resolve
 logger = logging.getLogger(__name__)
 
 
-class FeedRequestSerializer(serializers.Serializer):
-    user_id = serializers.CharField(help_text="The extension's user id.")
-    url = serializers.CharField(help_text="The intercepted request URL (reddit.com, x.com).")
-    data = serializers.JSONField(
-        help_text='{"feed_info": {"response": "<raw body>"}}, as an object or a JSON string.'
-    )
+# Documentation only (a Serializer may not declare a field called `data`): the body is read by
+# `feed_body_extract`, which accepts both shapes of `data`.
+FEED_REQUEST = inline_serializer(
+    name="FeedRequest",
+    fields={
+        "user_id": serializers.CharField(help_text="The extension's user id."),
+        "url": serializers.CharField(help_text="The intercepted request URL (reddit.com, x.com)."),
+        "data": serializers.JSONField(
+            help_text='{"feed_info": {"response": "<raw body>"}}, as an object or a JSON string.'
+        ),
+    },
+)
 
 
 FEED_RESPONSE = inline_serializer(
@@ -82,7 +88,7 @@ class FeedApi(APIView):
 
     @extend_schema(
         operation_id="get_feed",
-        request=FeedRequestSerializer,
+        request=FEED_REQUEST,
         responses={200: FEED_RESPONSE, **ERRORS, 413: ERROR},
         examples=[
             OpenApiExample(

@@ -264,9 +264,8 @@ def post_text_edits(
     if kind != interventions.Kind.OVERLAY and not any(key[0] == post.id for key in text_edits):
         # The passages were not found verbatim: act on the whole text rather than not at all.
         for item in fields:
-            text_edits[(post.id, item.key)] = field_mark(
-                kind, item.text, [item.text], None, decision
-            )
+            whole = field_mark(kind, item.text, [item.text], None, decision)
+            text_edits[(post.id, item.key)] = whole or interventions.markers_defang(item.text)
     return report
 
 
