@@ -64,7 +64,7 @@ test-integration: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy diymod filters feed imaging chat
+	$(BIN)/mypy diymod filters feed imaging chat playground
 
 format: install-dev
 	$(BIN)/ruff format .
