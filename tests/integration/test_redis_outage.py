@@ -1,0 +1,193 @@
+"""Redis (cache, channel layer and broker at once) stopped for a few seconds under load, then
+started again empty: `/get_feed` keeps answering, sockets come back, and every image a socket
+waits for is answered after the outage.
+
+The Redis is this module's own (tests/integration/conftest.py), never the machine's shared one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections import Counter
+
+import httpx
+import pytest
+import websockets
+
+from tests.integration.conftest import (
+    ORIGIN,
+    Cluster,
+    RedisServer,
+    feed_post,
+    filter_add,
+    reddit_feed,
+    shreddit_post,
+)
+from tests.integration.test_scale_out import deferred_sources
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+OUTAGE_SECONDS = 4.0
+
+
+class ReconnectingSocket:
+    """A browser socket as client B keeps it: pings, reconnects when closed, and re-sends every
+    pending `wait_for_image` after each (re)connect (CONTRACT section 6)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pending: set[str] = set()
+        self.heard: Counter[str] = Counter()
+        self.connections = 0
+        self.task: asyncio.Task[None] | None = None
+        self.socket: websockets.ClientConnection | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.run())
+        deadline = time.monotonic() + 15
+        while self.connections == 0:
+            assert time.monotonic() < deadline, "the socket never connected"
+            await asyncio.sleep(0.05)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                async with websockets.connect(self.url, origin=ORIGIN, open_timeout=5) as socket:
+                    self.socket = socket
+                    self.connections += 1
+                    for image_url in sorted(self.pending):
+                        await self.wait_send(image_url)
+                    await asyncio.gather(self.read(socket), self.ping(socket))
+            except (OSError, websockets.WebSocketException, TimeoutError):
+                pass
+            self.socket = None
+            await asyncio.sleep(0.5)
+
+    async def read(self, socket: websockets.ClientConnection) -> None:
+        async for raw in socket:
+            frame = json.loads(raw)
+            if frame.get("type") == "image_processed":
+                self.heard[frame["image_url"]] += 1
+                self.pending.discard(frame["image_url"])
+
+    async def ping(self, socket: websockets.ClientConnection) -> None:
+        while True:
+            await socket.send(json.dumps({"type": "ping"}))
+            await asyncio.sleep(1.0)
+
+    async def wait_send(self, image_url: str) -> None:
+        if self.socket is not None:
+            frame = {
+                "type": "wait_for_image",
+                "data": {"image_url": image_url, "filters": ["spiders"]},
+            }
+            await self.socket.send(json.dumps(frame))
+
+    async def wait_for(self, image_urls: list[str]) -> None:
+        self.pending.update(image_urls)
+        for image_url in image_urls:
+            await self.wait_send(image_url)
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
+@pytest.mark.timeout(150)
+async def test_a_redis_outage_keeps_feeds_answering_and_pending_images_are_answered_after(
+    cluster_base_env: dict[str, str],
+    cluster_factory: list[Cluster],
+    redis_server: RedisServer,
+    image_server,  # noqa: ANN001
+) -> None:
+    cluster = Cluster({**cluster_base_env, "DIYMOD_IMAGE_STUCK_SECONDS": "2"})
+    cluster_factory.append(cluster)
+    web_a, web_b = await asyncio.gather(
+        asyncio.to_thread(cluster.web_start), asyncio.to_thread(cluster.web_start)
+    )
+    await asyncio.to_thread(cluster.worker_start, "w1")
+    run = uuid.uuid4().hex[:6]
+    user = f"outage-{run}"
+    await asyncio.to_thread(filter_add, web_a.base_url, user, "spiders")
+    sockets = [ReconnectingSocket(f"{web.ws_url}/ws/{user}") for web in (web_a, web_b)]
+    for socket in sockets:
+        await socket.start()
+
+    def spider_feed(tag: str, delay: float) -> str:
+        posts = [
+            shreddit_post(
+                f"t3_{tag}{n}",
+                "A spider on my desk",
+                image_server.url(f"/image.jpg?w=200&h=150&seed={n}&run={run}{tag}&delay={delay}"),
+            )
+            for n in range(2)
+        ]
+        return reddit_feed(*posts)
+
+    answers: list[httpx.Response] = []
+    stop_load = asyncio.Event()
+
+    async def feed_load() -> None:
+        """Feeds through both processes, before, during and after the outage."""
+        count = 0
+        while not stop_load.is_set():
+            web = (web_a, web_b)[count % 2]
+            body = spider_feed(f"load{count}", 0.0)
+            answers.append(await asyncio.to_thread(feed_post, web.base_url, user, body))
+            count += 1
+            await asyncio.sleep(0.2)
+
+    try:
+        # Images still being fetched when Redis goes: their pushes have nowhere to go.
+        before = await asyncio.to_thread(feed_post, web_a.base_url, user, spider_feed("slow", 3))
+        slow_images = deferred_sources(before.json()["feed"]["response"])
+        assert len(slow_images) == 2
+        for socket in sockets:
+            await socket.wait_for(slow_images)
+        load = asyncio.create_task(feed_load())
+        await asyncio.sleep(1.0)
+
+        redis_server.stop()
+        await asyncio.sleep(OUTAGE_SECONDS)
+        during = len(answers)
+        redis_server.start()  # empty: groups, cache and queued messages are gone
+
+        await asyncio.sleep(3.0)
+        stop_load.set()
+        await asyncio.wait_for(load, 60)
+
+        statuses = Counter(answer.status_code for answer in answers)
+        assert statuses == Counter({200: len(answers)}), (statuses, cluster.logs())
+        assert during >= 3
+        shown = set()
+        for answer in answers:
+            shown.update(deferred_sources(answer.json()["feed"]["response"]))
+        # The browser waits for every image it was shown deferred; the slow ones it asked for
+        # before the outage are asked for again only if its socket reconnected.
+        for socket in sockets:
+            await socket.wait_for(sorted(shown))
+        every_image = shown | set(slow_images)
+
+        # Jobs whose broker message was lost are sent again by the stuck-job sweep (beat).
+        deadline = time.monotonic() + 60
+        while not all(socket.heard.keys() >= every_image for socket in sockets):
+            assert time.monotonic() < deadline, (
+                f"unanswered: {[sorted(every_image - s.heard.keys()) for s in sockets]}\n"
+                f"{cluster.logs()}"
+            )
+            await asyncio.to_thread(
+                cluster.manage, "image_jobs", "--requeue-stuck", "--stuck-seconds", "2"
+            )
+            await asyncio.sleep(2.0)
+        # Connected again (each socket was dropped while Redis was away, and came back).
+        assert all(socket.socket is not None for socket in sockets)
+    finally:
+        stop_load.set()
+        for socket in sockets:
+            await socket.stop()
+        if not redis_server.ping():
+            redis_server.start()
