@@ -1,0 +1,113 @@
+"""The model server misbehaving (429, 500, slow, garbage, dropped connections) seen from outside:
+a real daphne process whose OpenAI client talks to the local compatible server over loopback.
+Every feed still comes back within the feed deadline (plus a margin), marked, with `degraded`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.integration.conftest import feed_post, filter_add, reddit_feed, shreddit_post
+from tests.support.live_server import LiveServer, live_server_start
+from tests.support.openai_server import OpenAIServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+DEADLINE_SECONDS = 3.0
+# Daphne, the embedded fallback analyzer and loopback HTTP on a busy 2-core machine.
+MARGIN_SECONDS = 4.0
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[OpenAIServer]:
+    server = OpenAIServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(model: OpenAIServer) -> Iterator[LiveServer]:
+    live = live_server_start(
+        {
+            "OPENAI_API_KEY": "test-key",
+            "OPENAI_BASE_URL": model.base_url,
+            "DIYMOD_ANALYZER": "auto",
+            "DIYMOD_FEED_DEADLINE_SECONDS": str(DEADLINE_SECONDS),
+            "DIYMOD_OPENAI_TIMEOUT_SECONDS": "10",  # the feed deadline must win over it
+            "DIYMOD_OPENAI_MAX_RETRIES": "2",
+            "DIYMOD_RATE_FEED_MODEL": "10000/min",
+        }
+    )
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture
+def faulty(model: OpenAIServer) -> Iterator[OpenAIServer]:
+    model.reset()
+    try:
+        yield model
+    finally:
+        model.reset()
+
+
+def spider_feed(tag: str) -> str:
+    posts = [
+        shreddit_post(f"t3_{tag}{n}", "I saw a spider today" if n % 3 == 0 else f"Lunch {n}")
+        for n in range(9)
+    ]
+    return reddit_feed(*posts)
+
+
+def feed_timed(server: LiveServer, user: str, body: str) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    answer = feed_post(server.base_url, user, body, timeout=DEADLINE_SECONDS + 30)
+    return answer, time.monotonic() - started
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("fault", [429, 500, 503, "invalid_json", "refusal", "drop", "slow"])
+def test_a_misbehaving_model_still_gets_a_marked_feed_back_within_the_deadline(
+    server: LiveServer, faulty: OpenAIServer, fault: int | str
+) -> None:
+    user = f"faults-{uuid.uuid4().hex[:8]}"
+    filter_add(server.base_url, user, "spiders", intensity=3)
+    if fault == "slow":
+        faulty.delay = DEADLINE_SECONDS + 5
+    else:
+        faulty.fail_with(fault)
+    body = spider_feed(uuid.uuid4().hex[:6])
+
+    answer, elapsed = feed_timed(server, user, body)
+
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["degraded"] is True and result["degraded_reason"]
+    assert "__OVERLAY_START__" in result["feed"]["response"]  # the local analyzer still marks
+    assert "faceplate-partial" in result["feed"]["response"]
+    assert elapsed <= DEADLINE_SECONDS + MARGIN_SECONDS
+    assert faulty.calls, "the model was never asked: the test proves nothing"
+
+
+@pytest.mark.timeout(60)
+def test_a_healthy_model_answers_without_degrading(
+    server: LiveServer, faulty: OpenAIServer
+) -> None:
+    """The control: the same set-up with a working model is not degraded."""
+    user = f"healthy-{uuid.uuid4().hex[:8]}"
+    filter_add(server.base_url, user, "spiders", intensity=3)
+
+    answer, _ = feed_timed(server, user, spider_feed(uuid.uuid4().hex[:6]))
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["degraded"] is False
+    assert faulty.calls
