@@ -99,6 +99,12 @@ TEMPLATES = [
 DATABASE_URL = env_url("DATABASE_URL", {"postgres", "postgresql", "sqlite"})
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        # As the default SQLite below: without IMMEDIATE a request writing while an image job
+        # writes fails at once with "database is locked" (the image then goes unmoderated).
+        DATABASES["default"].setdefault("OPTIONS", {})
+        DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+        DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 else:
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES = {
