@@ -57,6 +57,8 @@ def user_id_clean(value: Any) -> str | None:
     if not isinstance(value, str):
         raise ApplicationError("user_id: must be a string.")
     value = value.strip()
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL: refuse it rather than fail later
+        raise ApplicationError("user_id: must not contain NUL characters.")
     if len(value) > 255:
         raise ApplicationError("user_id: must be at most 255 characters.")
     return value or None

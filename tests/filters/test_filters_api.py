@@ -93,6 +93,8 @@ def test_temporary_durations_set_expiry(api_client, duration, days):
         ({"duration": 7}, "duration"),
         ({"user_id": ["a"]}, "user_id"),
         ({"user_id": "u" * 256}, "user_id"),
+        ({"user_id": "a\x00b"}, "user_id"),
+        ({"filter_text": "spi\x00ders"}, "filter_text"),
     ],
 )
 def test_bad_fields_are_400_naming_the_field(api_client, fields, field_name):
