@@ -193,9 +193,9 @@ CSRF_TRUSTED_ORIGINS = [o for o in DIYMOD_CORS_ORIGINS if o.startswith("http")]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["filters.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["diymod.json_api.OrjsonRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "diymod.json_api.OrjsonParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],

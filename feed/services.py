@@ -124,6 +124,8 @@ def feed_metrics_record(platform: str, elapsed: float, result: FeedResult) -> No
 def _feed_moderate(*, user: User, platform: str, body: str, base_url: str | None) -> FeedResult:
     stats = {"posts": 0, "matched": 0, "cache_hits": 0, "model_calls": 0, "images": 0}
     filters = list(filter_list_active(user=user))
+    if not filters:  # nothing to look for: the feed goes back untouched, unparsed
+        return FeedResult(response=body, stats=stats)
     specs = filter_specs(filters)
     image_interventions = {
         f.id: f.metadata["image_intervention"]
