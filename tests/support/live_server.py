@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,17 +16,11 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.daphne_servers import DAPHNE_WS_LIMITS
+from tests.support.daphne_servers import DAPHNE_WS_LIMITS, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_env(extra: dict[str, str] | None = None, *, database_url: str | None = None) -> dict:
