@@ -189,6 +189,16 @@ class Cluster:
             web.stop()
 
 
+def embedded_server_start(extra_env: dict[str, str]) -> LiveServer:
+    """One daphne on the embedded default (its own SQLite file, in-memory layer, eager jobs),
+    whatever DATABASE_URL / REDIS_URL the test run itself has (CI sets both)."""
+    folder = tempfile.mkdtemp(prefix="diymod-it-embedded-")
+    return live_server_start(
+        {"REDIS_URL": "", "DIYMOD_MEDIA_ROOT": f"{folder}/media", **extra_env},
+        database_url=f"sqlite:///{folder}/db.sqlite3",
+    )
+
+
 def process_start_in_session(args: list[str], env: dict[str, str], name: str) -> Process:
     """As `process_start`, in a session of its own so a kill reaches the pool's children."""
     log = Path(tempfile.mkdtemp(prefix=f"diymod-{name}-")) / "output.log"

@@ -15,14 +15,15 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from tests.support.live_server import LiveServer, live_server_start
+from tests.integration.conftest import embedded_server_start
+from tests.support.live_server import LiveServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def fuzzed_server() -> Iterator[LiveServer]:
-    live = live_server_start(
+    live = embedded_server_start(
         {
             "DIYMOD_ANALYZER": "embedded",
             "OPENAI_API_KEY": "",

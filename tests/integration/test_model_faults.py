@@ -12,8 +12,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.integration.conftest import feed_post, filter_add, reddit_feed, shreddit_post
-from tests.support.live_server import LiveServer, live_server_start
+from tests.integration.conftest import (
+    embedded_server_start,
+    feed_post,
+    filter_add,
+    reddit_feed,
+    shreddit_post,
+)
+from tests.support.live_server import LiveServer
 from tests.support.openai_server import OpenAIServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -34,7 +40,7 @@ def model() -> Iterator[OpenAIServer]:
 
 @pytest.fixture(scope="module")
 def server(model: OpenAIServer) -> Iterator[LiveServer]:
-    live = live_server_start(
+    live = embedded_server_start(
         {
             "OPENAI_API_KEY": "test-key",
             "OPENAI_BASE_URL": model.base_url,

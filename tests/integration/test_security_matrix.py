@@ -23,10 +23,17 @@ import httpx
 import pytest
 import websockets
 
-from tests.integration.conftest import ORIGIN, REDDIT_URL, feed_post, filter_add, reddit_feed
+from tests.integration.conftest import (
+    ORIGIN,
+    REDDIT_URL,
+    embedded_server_start,
+    feed_post,
+    filter_add,
+    reddit_feed,
+)
 from tests.integration.test_scale_out import deferred_sources
 from tests.support.image_server import ImageServer
-from tests.support.live_server import LiveServer, live_server_start
+from tests.support.live_server import LiveServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -50,7 +57,7 @@ def public() -> Iterator[ImageServer]:
 
 @pytest.fixture(scope="module")
 def server(public: ImageServer) -> Iterator[LiveServer]:
-    live = live_server_start(
+    live = embedded_server_start(
         {
             "DIYMOD_ANALYZER": "embedded",
             "OPENAI_API_KEY": "",
@@ -70,7 +77,7 @@ def strict_server(internal: ImageServer) -> Iterator[LiveServer]:
     """Private addresses listed by name but private fetches NOT allowed (the production
     default): the address check alone must refuse them."""
     port = internal.host_port.rsplit(":", 1)[1]
-    live = live_server_start(
+    live = embedded_server_start(
         {
             "DIYMOD_ANALYZER": "embedded",
             "OPENAI_API_KEY": "",
@@ -96,7 +103,7 @@ def strict_server(internal: ImageServer) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def token_server() -> Iterator[LiveServer]:
-    live = live_server_start(
+    live = embedded_server_start(
         {"DIYMOD_ANALYZER": "embedded", "OPENAI_API_KEY": "", "DIYMOD_AUTH": "token"}
     )
     try:
