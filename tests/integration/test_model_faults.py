@@ -5,14 +5,19 @@ Every feed still comes back within the feed deadline (plus a margin), marked, wi
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import websockets
 
 from tests.integration.conftest import (
+    ORIGIN,
+    REDDIT_URL,
     embedded_server_start,
     feed_post,
     filter_add,
@@ -67,8 +72,13 @@ def faulty(model: OpenAIServer) -> Iterator[OpenAIServer]:
 
 
 def spider_feed(tag: str) -> str:
+    """Texts unique to `tag`: decisions are cached by content across users (and the healthy
+    model's "no match" must not answer for a later faulty run)."""
     posts = [
-        shreddit_post(f"t3_{tag}{n}", "I saw a spider today" if n % 3 == 0 else f"Lunch {n}")
+        shreddit_post(
+            f"t3_{tag}{n}",
+            f"I saw a spider today ({tag})" if n % 3 == 0 else f"Lunch {n} ({tag})",
+        )
         for n in range(9)
     ]
     return reddit_feed(*posts)
@@ -116,4 +126,41 @@ def test_a_healthy_model_answers_without_degrading(
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["degraded"] is False
+    assert faulty.calls
+
+
+@pytest.mark.timeout(60)
+def test_a_failing_model_still_answers_a_feed_sent_over_the_socket(
+    server: LiveServer, faulty: OpenAIServer
+) -> None:
+    """Client A sends feeds over the socket and waits 90 s before falling back: the answer must
+    come, degraded and marked, within the deadline."""
+    user = f"faults-ws-{uuid.uuid4().hex[:8]}"
+    filter_add(server.base_url, user, "spiders", intensity=3)
+    faulty.fail_with(500)
+    request = {
+        "type": "process_feed",
+        "requestId": "feed-1",
+        "data": {
+            "url": REDDIT_URL,
+            "platform": "reddit",
+            "response": spider_feed(uuid.uuid4().hex[:6]),
+        },
+    }
+
+    async def exchange() -> tuple[dict, float]:
+        async with websockets.connect(f"{server.ws_url}/ws/{user}", origin=ORIGIN) as socket:
+            started = time.monotonic()
+            await socket.send(json.dumps(request))
+            frame = json.loads(await asyncio.wait_for(socket.recv(), DEADLINE_SECONDS + 30))
+            return frame, time.monotonic() - started
+
+    frame, elapsed = asyncio.run(exchange())
+
+    assert frame["type"] == "processing_response" and frame["requestId"] == "feed-1"
+    assert frame["degraded"] is True, {
+        k: v for k, v in frame.items() if k != "feed" and k != "data"
+    }
+    assert "__OVERLAY_START__" in frame["feed"]["response"]
+    assert elapsed <= DEADLINE_SECONDS + MARGIN_SECONDS
     assert faulty.calls
