@@ -31,6 +31,9 @@ EVENT_MESSAGE_TYPE = "realtime.event"
 SEND_TIMEOUT_SECONDS = 2.0
 # Channel-layer operations in flight per event loop (see `layer_call`).
 LAYER_CONCURRENCY = 50
+# A socket's failed layer receive (Redis down) is retried after this long, doubling up to max.
+RECEIVE_RETRY_FIRST_SECONDS = 0.5
+RECEIVE_RETRY_MAX_SECONDS = 5.0
 
 # Tasks scheduled by `send_to_user` when called on an event loop's own thread; kept here because
 # asyncio only holds weak references to running tasks.
@@ -224,6 +227,39 @@ async def user_socket_join(*, user_pk: int, channel_name: str) -> bool:
         logger.warning("realtime: a socket could not join %s", group, exc_info=True)
         return False
     return True
+
+
+def layer_receive_resilient(
+    receive: Callable[[], Awaitable[dict[str, Any]]],
+    *,
+    recovered: Callable[[], Awaitable[bool]],
+) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """A consumer's channel-layer `receive` that never raises.
+
+    channels ends a consumer on the first failed receive, closing its socket: a Redis outage
+    would drop every socket of the process, and with them the feeds in flight on them. This
+    waits instead (0.5 s doubling to 5 s) and, before receiving again, calls `recovered()`
+    (the consumer joins its group again: Redis may have come back empty) until it says True.
+    """
+
+    async def resilient() -> dict[str, Any]:
+        delay = RECEIVE_RETRY_FIRST_SECONDS
+        failed = False
+        while True:
+            if failed:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECEIVE_RETRY_MAX_SECONDS)
+                if not await recovered():
+                    continue
+                logger.warning("realtime: channel layer back; receiving again")
+                failed, delay = False, RECEIVE_RETRY_FIRST_SECONDS
+            try:
+                return await receive()
+            except Exception as error:
+                logger.warning("realtime: channel layer receive failed (%s); retrying", error)
+                failed = True
+
+    return resilient
 
 
 async def user_socket_leave(*, user_pk: int, channel_name: str) -> None:

@@ -39,6 +39,8 @@ CLOSE_IDENTITY_REFUSED = 4401
 # Frames and replies this big are (de)serialised off the event loop: an 8 MB json.loads would
 # otherwise pause every socket of the process for tens of milliseconds.
 LARGE_FRAME_CHARACTERS = 256 * 1024
+# Pending waits remembered per socket for re-answering after a layer outage (a page's worth).
+MAX_IMAGE_WAITS = 500
 
 
 class UserSocketConsumer(AsyncJsonWebsocketConsumer):
@@ -50,6 +52,29 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         self.joined_at = 0.0
         self.feed_tasks: set[asyncio.Task[None]] = set()
         self.other_tasks: set[asyncio.Task[None]] = set()
+        # Images this socket waits for (url -> filters), answered again after a layer outage.
+        self.image_waits: dict[str, list[str]] = {}
+
+    @property
+    def channel_receive(self) -> Any:
+        return self._channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive: Any) -> None:
+        # channels sets this in __call__; a failed receive would end the consumer and the socket.
+        self._channel_receive = realtime.layer_receive_resilient(
+            receive, recovered=self.layer_recovered
+        )
+
+    async def layer_recovered(self) -> bool:
+        """After a layer outage: join again, and answer the waits whose push was lost."""
+        await self.group_join()
+        if self.joined_at < 0:
+            return False
+        for image_url, filter_texts in list(self.image_waits.items()):
+            payload = {"image_url": image_url, "filters": filter_texts}
+            self.task_start(self.image_answer(payload, recheck=True), self.other_tasks)
+        return True
 
     async def connect(self) -> None:
         origin = header_value(self.scope, b"origin")
@@ -213,7 +238,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         frame = realtime.wire_message("processing_response", payload)
         await self.send(text_data=await asyncio.to_thread(json.dumps, frame))
 
-    async def image_answer(self, payload: dict[str, Any]) -> None:
+    async def image_answer(self, payload: dict[str, Any], *, recheck: bool = False) -> None:
         try:
             image_url, filter_texts = image_request_parse(payload)
             outcome = await work.threaded_db(work.image_wait_in_thread)(
@@ -229,11 +254,17 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             logger.exception("ws: wait_for_image failed")
             await self.error_send("image lookup failed", image_url=payload.get("image_url"))
             return
+        if outcome is None:  # pending: its `image_processed` arrives through the user's group
+            if len(self.image_waits) < MAX_IMAGE_WAITS:
+                self.image_waits[image_url] = filter_texts
+            return
+        if recheck and image_url not in self.image_waits:
+            return  # its push arrived while we looked: told once is enough
+        self.image_waits.pop(image_url, None)
         if isinstance(outcome, realtime.ImageProcessed):
             await self.send_json(realtime.event_frame(outcome))
-        elif isinstance(outcome, str):
+        else:
             await self.error_send(outcome, image_url=image_url)
-        # None: the job is pending; its `image_processed` arrives through the user's group.
 
     # --- frames out ---------------------------------------------------------------------------
 
@@ -248,4 +279,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
 
     async def realtime_event(self, message: dict[str, Any]) -> None:
         """A push from `diymod.realtime` (type `realtime.event`): the frame goes out as is."""
-        await self.send_json(message["frame"])
+        frame = message["frame"]
+        if frame.get("type") == realtime.ImageProcessed.message_type:
+            self.image_waits.pop(frame.get("image_url"), None)
+        await self.send_json(frame)
