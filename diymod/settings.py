@@ -298,6 +298,7 @@ DIYMOD_CHAT_TTL_SECONDS = env_int("DIYMOD_CHAT_TTL_SECONDS", 1800, minimum=1)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
 # WhiteNoise serves static files from the app's finders too, so no collectstatic step is needed.
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "/media/"
