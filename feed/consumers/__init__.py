@@ -15,6 +15,9 @@ Decisions worth knowing:
 - `wait_for_image` for an image nobody queued answers `error` {error: "no image job for this
   url", image_url}: an `image_processed` cannot be sent, and silence would leave the spinner
   waiting for nothing. A failed job answers `error` {error, image_url} the same way.
+- A channel-layer outage (Redis down) does not end the socket: feeds and pings are still
+  answered, the layer receive is retried, and once the group is joined again the socket's
+  pending waits are looked up anew (their pushes may have been lost meanwhile).
 """
 
 from __future__ import annotations
