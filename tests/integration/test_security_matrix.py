@@ -598,3 +598,24 @@ def test_in_token_mode_bs_token_reaches_none_of_as_things(token_server: LiveServ
     assert asyncio.run(handshake(f"/ws/{alice}")) is False
     assert asyncio.run(handshake(f"/ws/{alice}?token=not-a-token")) is False
     assert asyncio.run(handshake(f"/ws/{alice}?token={alice_token}")) is True  # the control
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/media/images/../../db.sqlite3",
+        "/media/images/%2e%2e/%2e%2e/db.sqlite3",
+        "/media/images/..%2f..%2fdb.sqlite3",
+        "/media/images//etc/passwd",
+        "/media/images/%2fetc%2fpasswd",
+        "/media/images/....//....//etc/passwd",
+    ],
+)
+def test_result_files_never_leave_the_results_folder(server: LiveServer, path: str) -> None:
+    answer = httpx.get(f"{server.base_url}{path}", timeout=10)
+
+    assert answer.status_code in (400, 404), answer.text[:200]
+    assert b"SQLite format" not in answer.content and b"root:" not in answer.content
