@@ -1,19 +1,23 @@
 """schemathesis against a live daphne's own `/api/schema`: whatever the generated request, no
-endpoint answers 5xx (a 5xx makes the extension drop moderation, CONTRACT "Golden rule").
+endpoint answers 5xx (a 5xx makes the extension drop moderation, CONTRACT "Golden rule"). And
+hypothesis against its socket: any frame gets an answer and the socket stays open.
 
 Bounded: 30 examples per operation with a fixed seed (derandomised), so a run is repeatable.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from websockets.sync.client import connect
 
 from tests.integration.conftest import embedded_server_start
 from tests.support.live_server import LiveServer
@@ -88,3 +92,55 @@ def test_no_generated_request_gets_a_server_error(
     assert not failures, "\n\n".join(failures)
     assert sent >= 5 * len(operations) // 2, f"only {sent} requests: the fuzzing hardly ran"
     print(f"{mode.value}: {sent} requests over {len(operations)} operations")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=15,
+)
+MESSAGE_TYPES = ["connection", "ping", "process_feed", "wait_for_image", "echo", "", None, 7]
+socket_frames = st.one_of(
+    st.text(max_size=80),
+    json_values.map(json.dumps),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(MESSAGE_TYPES)},
+        optional={
+            "data": json_values | st.text(max_size=40).map(json.dumps),
+            "requestId": json_values,
+        },
+    ).map(json.dumps),
+)
+
+
+@pytest.mark.timeout(120)
+def test_any_socket_frame_is_answered_and_the_socket_stays_open(fuzzed_server: LiveServer) -> None:
+    url = f"{fuzzed_server.ws_url}/ws/fuzz-user"
+    with connect(url, origin="https://www.reddit.com", open_timeout=10) as socket:
+
+        @given(frame=socket_frames)
+        @settings(
+            max_examples=80,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
+        def fuzz(frame: str) -> None:
+            socket.send(frame)
+            answer = json.loads(socket.recv(timeout=20))
+            assert isinstance(answer, dict) and isinstance(answer.get("type"), str), answer
+            assert answer["type"] in {
+                "connection_ack",
+                "pong",
+                "echo",
+                "error",
+                "processing_response",
+            }
+
+        fuzz()
+        socket.send('{"type": "ping"}')
+        assert json.loads(socket.recv(timeout=10))["type"] == "pong"
