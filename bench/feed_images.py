@@ -101,7 +101,8 @@ def run(runs: int, redis_url: str) -> str:
             "|---|---:|",
             f"| p50 over all images | {median(arrivals):.0f} |",
             f"| p95 over all images | {percentile(arrivals, 0.95):.0f} |",
-            f"| first image of a feed (median; 0: pushed before the answer was read) | {median(firsts):.0f} |",
+            "| first image of a feed (median; 0: pushed before the answer was read) | "
+            f"{median(firsts):.0f} |",
             f"| last image of a feed (max) | {max(arrivals):.0f} |",
             "",
             "All 20 jobs of a feed are queued at once, so later images wait for a free worker "
