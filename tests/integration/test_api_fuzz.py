@@ -8,8 +8,11 @@ Bounded: 30 examples per operation with a fixed seed (derandomised), so a run is
 from __future__ import annotations
 
 import json
+import tempfile
+import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -19,27 +22,48 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from websockets.sync.client import connect
 
-from tests.integration.conftest import embedded_server_start
-from tests.support.live_server import LiveServer
+from tests.integration.conftest import embedded_server_start, postgres_available, psql
+from tests.support.live_server import LiveServer, live_server_start
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def fuzzed_server() -> Iterator[LiveServer]:
-    live = embedded_server_start(
-        {
-            "DIYMOD_ANALYZER": "embedded",
-            "OPENAI_API_KEY": "",
-            # The generator sends many requests per user id: rate limits would hide the answers.
-            "DIYMOD_RATE_CHAT": "100000/min",
-            "DIYMOD_RATE_REGISTER": "100000/min",
-        }
-    )
+FUZZED_ENV = {
+    "DIYMOD_ANALYZER": "embedded",
+    "OPENAI_API_KEY": "",
+    # The generator sends many requests per user id: rate limits would hide the answers.
+    "DIYMOD_RATE_CHAT": "100000/min",
+    "DIYMOD_RATE_REGISTER": "100000/min",
+}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def fuzzed_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """The embedded default, and the same on PostgreSQL (stricter about text: a NUL in a
+    string is a database error there, a 500 unless the API refuses it first)."""
+    if request.param == "sqlite":
+        live = embedded_server_start(FUZZED_ENV)
+        try:
+            yield live
+        finally:
+            live.stop()
+        return
+    if not postgres_available():
+        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
+    name = f"diymod_fuzz_{uuid.uuid4().hex[:10]}"
+    assert psql(f"CREATE DATABASE {name}").returncode == 0
     try:
-        yield live
+        folder = tempfile.mkdtemp(prefix="diymod-fuzz-")
+        live = live_server_start(
+            {**FUZZED_ENV, "REDIS_URL": "", "DIYMOD_MEDIA_ROOT": f"{folder}/media"},
+            database_url=f"postgres://postgres@127.0.0.1:5432/{name}",
+        )
+        try:
+            yield live
+        finally:
+            live.stop()
     finally:
-        live.stop()
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +168,38 @@ def test_any_socket_frame_is_answered_and_the_socket_stays_open(fuzzed_server: L
         fuzz()
         socket.send('{"type": "ping"}')
         assert json.loads(socket.recv(timeout=10))["type"] == "pong"
+
+
+NUL = "a\x00b"
+
+
+def test_a_nul_in_any_text_field_is_never_a_server_error(fuzzed_server: LiveServer) -> None:
+    """PostgreSQL refuses NUL in text; every field that reaches the database must be checked
+    before it does (random generation finds NULs only by luck)."""
+    feed = {"feed_info": {"response": f"<shreddit-feed><p>{NUL}</p></shreddit-feed>"}}
+    reddit = "https://www.reddit.com/svc/shreddit/feeds/home-feed"
+    calls = {
+        "filter text": ("post", "/filters", {"json": {"user_id": "nul", "filter_text": NUL}}),
+        "filter user": ("post", "/filters", {"json": {"user_id": NUL, "filter_text": "x"}}),
+        "filter duration": (
+            "post", "/filters", {"json": {"user_id": "nul", "filter_text": "x", "duration": NUL}}
+        ),
+        "filters list": ("get", "/filters", {"params": {"user_id": NUL}}),
+        "chat message": ("post", "/chat", {"json": {"user_id": "nul", "message": NUL}}),
+        "chat user": ("post", "/chat", {"json": {"user_id": NUL, "message": "hi"}}),
+        "feed body": (
+            "post", "/get_feed", {"json": {"user_id": "nul", "url": reddit, "data": feed}}
+        ),
+        "feed url": (
+            "post", "/get_feed", {"json": {"user_id": "nul", "url": reddit + NUL, "data": feed}}
+        ),
+        "image url": ("get", "/get_img_result", {"params": {"img_url": NUL}}),
+        "image filters": (
+            "get", "/get_img_result", {"params": {"img_url": "x", "filters": json.dumps([NUL])}}
+        ),
+    }  # fmt: skip
+    statuses = {}
+    with httpx.Client(base_url=fuzzed_server.base_url, timeout=30) as client:
+        for name, (method, path, arguments) in calls.items():
+            statuses[name] = client.request(method.upper(), path, **arguments).status_code
+    assert all(status < 500 for status in statuses.values()), statuses
