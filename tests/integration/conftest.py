@@ -266,15 +266,6 @@ def shreddit_post(post_id: str, title: str, image: str = "") -> str:
     )
 
 
-def reddit_feed(*posts: str) -> str:
-    return (
-        "<shreddit-feed>"
-        + "".join(posts)
-        + '<faceplate-partial loading="lazy" src="/svc/shreddit/feeds/home-feed?after=t3_z">'
-        "</faceplate-partial></shreddit-feed>"
-    )
-
-
 def feed_post(
     base_url: str,
     user_id: str,

@@ -15,13 +15,13 @@ import httpx
 import pytest
 import websockets
 
+from tests.feed.samples import reddit_feed
 from tests.integration.conftest import (
     ORIGIN,
     REDDIT_URL,
     embedded_server_start,
     feed_post,
     filter_add,
-    reddit_feed,
     shreddit_post,
 )
 from tests.support.live_server import LiveServer

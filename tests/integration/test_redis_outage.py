@@ -18,6 +18,7 @@ import httpx
 import pytest
 import websockets
 
+from tests.feed.samples import reddit_feed
 from tests.integration.conftest import (
     ORIGIN,
     REDDIT_URL,
@@ -25,7 +26,6 @@ from tests.integration.conftest import (
     RedisServer,
     feed_post,
     filter_add,
-    reddit_feed,
     shreddit_post,
 )
 from tests.integration.test_scale_out import deferred_sources

@@ -17,13 +17,13 @@ import httpx
 import pytest
 import websockets
 
+from tests.feed.samples import reddit_feed
 from tests.integration.conftest import (
     ORIGIN,
     Cluster,
     feed_post,
     filter_add,
     psql,
-    reddit_feed,
     shreddit_post,
 )
 from tests.support.image_server import ImageServer

@@ -23,13 +23,13 @@ import httpx
 import pytest
 import websockets
 
+from tests.feed.samples import reddit_feed
 from tests.integration.conftest import (
     ORIGIN,
     REDDIT_URL,
     embedded_server_start,
     feed_post,
     filter_add,
-    reddit_feed,
 )
 from tests.integration.test_scale_out import deferred_sources
 from tests.support.image_server import ImageServer
