@@ -347,7 +347,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # Our own request lines replace Django's and daphne's access logs.
+        # Our own JSON request lines (diymod.observability) replace Django's 4xx warnings.
         "django.request": {"level": "ERROR"},
     },
 }
