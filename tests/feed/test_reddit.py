@@ -13,9 +13,9 @@ from selectolax.lexbor import LexborHTMLParser
 
 from feed.platforms import FeedParseError, feed_parse
 from feed.platforms.base import MediaEdit
+from tests.support.captures import real_capture
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real" / "reddit"
 FEED_50 = "shreddit_subreddit-feed_r-MachineLearning_rendered-dom_50posts_5ads.html"
 POST_PAGE = "shreddit_post-detail_r-artificial_text-post_16comments_rendered-dom.html"
 CYBERSECURITY = "shreddit_subreddit-page_r-cybersecurity_ssr-prettified_3posts.html"
@@ -25,10 +25,7 @@ DEFERRED = {"type": "cartoonish", "status": "DEFERRED", "filters": ['say "spider
 
 
 def real(name: str) -> str:
-    path = REAL / name
-    if not path.exists():
-        pytest.skip(f"real capture {name} is not available")
-    return path.read_text()
+    return real_capture("reddit", name)
 
 
 def small() -> str:

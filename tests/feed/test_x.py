@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from feed.platforms import FeedParseError, feed_parse
 from feed.platforms.base import MediaEdit
 from feed.platforms.x import timeline_tweets
+from tests.support.captures import real_capture
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real" / "twitter"
 HOME_1 = "HomeTimeline_for-you_33tweets_7promoted_mass-block-twitter-1.json"
 HOME_2 = "HomeTimeline_for-you_29tweets_6promoted_mass-block-twitter-2.json"
 HOME_3 = "HomeTimeline_for-you_34tweets_9promoted_mass-block-twitter-3.json"
@@ -28,10 +28,7 @@ DEFERRED = {"type": "cartoonish", "status": "DEFERRED", "filters": ["spiders"]}
 
 
 def real(name: str) -> str:
-    path = REAL / name
-    if not path.exists():
-        pytest.skip(f"real capture {name} is not available")
-    return path.read_text()
+    return real_capture("twitter", name)
 
 
 def small() -> str:

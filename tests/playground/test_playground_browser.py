@@ -23,6 +23,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.support.captures import real_capture
 from tests.support.live_server import (
     BIN,
     Process,
@@ -375,7 +376,6 @@ def test_a_pasted_payload_is_moderated_and_a_foreign_url_is_refused(page, server
     assert "No filter matched" in page.locator("#moderated-feed").inner_text()
 
 
-REAL = ROOT.parent / "shared" / "fixtures" / "real"
 REAL_FEEDS = [
     (
         "reddit/shreddit_subreddit-feed_r-MachineLearning_rendered-dom_50posts_5ads.html",
@@ -396,9 +396,8 @@ REAL_FEEDS = [
 def test_a_pasted_real_capture_shows_every_post_the_server_counted(
     page, server: Server, relative: str, url: str
 ) -> None:
-    path = REAL / relative
-    if not path.exists():
-        pytest.skip(f"real capture {relative} is not available")
+    folder, name = relative.split("/", 1)
+    body = real_capture(folder, name)
     # Nothing needs the internet: the capture's own images and scripts stay unloaded.
     page.route(
         "**/*",
@@ -417,7 +416,7 @@ def test_a_pasted_real_capture_shows_every_post_the_server_counted(
         ).raise_for_status()
     page.get_by_label("Paste a payload of your own").check()
     page.get_by_label("Request URL").fill(url)
-    page.eval_on_selector("#paste-body", "(el, text) => { el.value = text; }", path.read_text())
+    page.eval_on_selector("#paste-body", "(el, text) => { el.value = text; }", body)
     with page.expect_response("**/get_feed") as answer:
         page.get_by_role("button", name="Moderate this feed").click()
     stats = answer.value.json()["stats"]
