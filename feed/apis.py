@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -123,7 +124,5 @@ class FeedApi(APIView):
 
 
 def request_limit() -> int:
-    from django.conf import settings
-
     # The feed itself may use the whole limit; its JSON envelope and escaping get some room.
     return settings.DIYMOD_FEED_MAX_BYTES * 2 + 64 * 1024

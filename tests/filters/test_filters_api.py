@@ -72,6 +72,10 @@ def test_temporary_durations_set_expiry(api_client, duration, days):
         filter_id = filter_post(api_client, duration=duration).json()["filter_id"]
     stored = Filter.objects.get(id=filter_id)
     assert stored.is_temporary
+    with freeze_time("2026-01-01T12:00:01Z"):  # still running
+        (listed,) = api_client.get("/filters", {"user_id": "alice"}).json()["filters"]
+    assert listed["is_temporary"] is True
+    assert datetime.fromisoformat(listed["expires_at"]) == stored.expires_at  # ISO 8601
     assert (
         stored.expires_at.isoformat()
         == (datetime(2026, 1, 1, 12, tzinfo=UTC) + timedelta(days=days)).isoformat()
