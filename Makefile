@@ -5,8 +5,6 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
-# daphne drops WebSocket messages over 1 MiB by default; feeds sent over the socket reach 8 MiB.
-DAPHNE_WS_LIMITS := --websocket-max-message-size 16777216 --websocket-max-frame-size 16777216
 
 WEB ?= 2
 WORKERS ?= 2
@@ -35,7 +33,8 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 run: migrate
-	$(BIN)/daphne -b $(HOST) -p $(PORT) $(DAPHNE_WS_LIMITS) diymod.asgi:application
+	@# daphne with the deployed WebSocket limits and keep-alive cadence (diymod/web.py).
+	$(BIN)/python -m diymod.web -b $(HOST) -p $(PORT)
 
 # Scaled out: WEB daphne processes on consecutive ports from PORT, WORKERS Celery workers, one
 # beat, against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaulting to local ones).

@@ -7,8 +7,14 @@ socket; each push carries its send time (CLOCK_MONOTONIC is shared by all proces
 Idle sockets are opened from another process (asyncio + websockets, in batches). Everything is
 bounded by --budget seconds and every process is stopped at the end.
 
-    .venv/bin/python bench/realtime.py [--sockets 10000] [--pushes 1000] [--budget 400]
-                                       [--settle 25] [--no-diagnostic] [--no-write]
+    .venv/bin/python bench/realtime.py [--sockets 10000] [--pushes 1000] [--budget 900]
+                                       [--settle 25] [--no-baseline] [--no-write]
+
+Two servers in one run: the baseline (plain daphne with its defaults, Python's default garbage
+collector) and the web process as deployed (`python -m diymod.web`: keep-alive cadence and
+collector tuning from settings). The idle sockets behave like client B: each sends a `ping`
+message every 30 s (CONTRACT section 6). For the deployed server the run also measures how long
+a dead socket (handshake done, then silent: no pong to any ping) stays open.
 
 Needs Redis (DIYMOD_BENCH_REDIS_URL, default redis://127.0.0.1:6379/14).
 """
@@ -17,10 +23,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import concurrent.futures
+import contextlib
 import json
 import os
 import resource
 import secrets
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import median, percentile, section_write  # noqa: E402
 from tests.support.daphne_servers import (  # noqa: E402
+    BIN,
     daphne_running,
     manage_run,
     process_stop,
@@ -43,11 +54,12 @@ from tests.support.daphne_servers import (  # noqa: E402
 REDIS_URL = os.environ.get("DIYMOD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 ORIGIN = "https://www.reddit.com"
 PUSH_INTERVAL_SECONDS = 0.005  # paced: this measures latency, not throughput
-# With idle sockets open the pushes are spread over 25 s, longer than daphne's 20 s keep-alive
-# cycle, so the periodic pauses of a loaded server are inside the sample.
-LOADED_INTERVAL_SECONDS = 0.025
+# With idle sockets open the pushes are spread over 50 s, longer than the keep-alive cycles
+# (daphne's 20 s default, 45 s deployed, the clients' 30 s), so their pauses are in the sample.
+LOADED_INTERVAL_SECONDS = 0.05
 WARMUP_PUSHES = 10
 CONNECT_BATCH = 250
+CLIENT_PING_SECONDS = 30.0  # client B's heartbeat
 
 
 def nofile_raise(wanted: int) -> int:
@@ -122,9 +134,23 @@ async def role_clients(port: int, count: int, prefix: str) -> None:
     print(json.dumps({"ready": len(sockets), "failures": failures}), flush=True)
     for reason, times in sorted(reasons.items(), key=lambda item: -item[1])[:5]:
         print(f"{times} x {reason}", file=sys.stderr, flush=True)
+    heartbeat = asyncio.create_task(heartbeats_send(sockets))
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    heartbeat.cancel()
     for client in sockets:
         client.transport.abort()
+
+
+async def heartbeats_send(sockets: list[Any]) -> None:
+    """Client B's heartbeat: each socket sends `ping` every 30 s, phases spread evenly."""
+    if not sockets:
+        return
+    gap = CLIENT_PING_SECONDS / len(sockets)
+    while True:
+        for client in sockets:
+            with contextlib.suppress(Exception):
+                await client.send('{"type": "ping"}')
+            await asyncio.sleep(gap)
 
 
 # --- the measurement ---------------------------------------------------------------------------
@@ -215,27 +241,63 @@ def stats_line(label: str, values: list[float], target: float) -> str:
 
 @dataclass
 class Variant:
-    """One server configuration to measure; the diagnostic one explains the default's stalls."""
+    """One server configuration to measure: the baseline or the web process as deployed."""
 
     label: str
-    daphne_args: tuple[str, ...] = ()
-    server_gc: bool = True
+    launcher: tuple[str, ...] | None = None  # None: `python -m diymod.web`, as deployed
+    env: dict[str, str] = field(default_factory=dict)
     alone: list[float] = field(default_factory=list)
     under_load: list[float] = field(default_factory=list)
     opened: dict[str, int] = field(default_factory=lambda: {"open": 0, "failures": 0})
     rss: dict[str, float] = field(default_factory=dict)
+    dead_linger: float | None = None  # seconds a silent socket stayed open
+
+
+# Plain daphne with its own defaults (20 s pings) and Python's default collector: the baseline.
+BASELINE = Variant(
+    "baseline: plain daphne, default collector",
+    launcher=(
+        str(BIN / "daphne"),
+        "--websocket-max-message-size",
+        "16777216",
+        "--websocket-max-frame-size",
+        "16777216",
+    ),
+    env={"DIYMOD_GC_FREEZE": "0", "DIYMOD_GC_THRESHOLDS": "700,10,10"},
+)
+
+
+def dead_socket_linger(port: int, user_id: str, limit: float) -> float | None:
+    """Seconds from a finished handshake to the server closing a socket that then says nothing
+    and answers no ping (a browser that vanished without closing); None past `limit`."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET /ws/{user_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"Origin: {ORIGIN}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request.encode())
+        started = time.monotonic()
+        connection.settimeout(limit)
+        try:
+            while connection.recv(65536):  # frames are read, never answered
+                pass
+        except TimeoutError:
+            return None
+        except ConnectionResetError:
+            pass  # closed by the server with a reset rather than a FIN: closed all the same
+        return time.monotonic() - started
 
 
 def variant_measure(
     variant: Variant, *, args: argparse.Namespace, env: dict[str, str], work: Path, ids: Any
 ) -> None:
     user_pk, user_id, prefix = ids
-    launcher = None if variant.server_gc else GC_OFF_LAUNCHER
     with daphne_running(
-        env=env,
+        env={**env, **variant.env},
         log_path=work / f"daphne-{secrets.token_hex(2)}.log",
-        extra_args=variant.daphne_args,
-        launcher=launcher,
+        launcher=variant.launcher,
     ) as port:
         pid = daphne_pid(port)
         uri = f"ws://127.0.0.1:{port}/ws/{user_id}"
@@ -245,29 +307,23 @@ def variant_measure(
         variant.rss["alone"] = rss_mb(pid)
         clients = clients_start(port, args.sockets, prefix, env)
         try:
-            variant.opened = clients_wait(clients, time.monotonic() + args.budget / 3)
-            # Let the opening burst settle (one keep-alive ping round of daphne, promotions of
-            # the new objects to the old GC generation): a server's steady state.
+            variant.opened = clients_wait(clients, time.monotonic() + args.budget / 4)
+            # Let the opening burst settle (promotions of the new objects to the old GC
+            # generation): a server's steady state.
             time.sleep(args.settle)
             variant.rss["loaded"] = rss_mb(pid)
-            if clients.poll() is None:
-                variant.under_load = asyncio.run(
-                    pushes_measure(uri, env, user_pk, args.pushes, LOADED_INTERVAL_SECONDS)
-                )
-            variant.rss["after"] = rss_mb(pid)
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                dead = pool.submit(dead_socket_linger, port, f"{prefix}dead", 200.0)
+                if clients.poll() is None:
+                    variant.under_load = asyncio.run(
+                        pushes_measure(uri, env, user_pk, args.pushes, LOADED_INTERVAL_SECONDS)
+                    )
+                variant.rss["after"] = rss_mb(pid)
+                variant.dead_linger = dead.result()
         finally:
             if clients.stdin:
                 clients.stdin.close()
             process_stop(clients)
-
-
-# daphne with the server's garbage collector off: a diagnostic, never a deployment.
-GC_OFF_LAUNCHER = (
-    sys.executable,
-    "-c",
-    "import gc, sys; gc.disable(); from daphne.cli import CommandLineInterface; "
-    "sys.exit(CommandLineInterface.entrypoint())",
-)
 
 
 def main() -> None:
@@ -275,13 +331,13 @@ def main() -> None:
     parser.add_argument("--role", choices=["bench", "pusher", "clients"], default="bench")
     parser.add_argument("--sockets", type=int, default=10_000)
     parser.add_argument("--pushes", type=int, default=1000)
-    parser.add_argument("--budget", type=float, default=400.0, help="seconds, whole run")
+    parser.add_argument("--budget", type=float, default=900.0, help="seconds, whole run")
     parser.add_argument("--user-pk", type=int, default=0)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--interval", type=float, default=PUSH_INTERVAL_SECONDS)
     parser.add_argument("--prefix", default="bench-idle-")
     parser.add_argument("--settle", type=float, default=25.0, help="seconds before measuring")
-    parser.add_argument("--no-diagnostic", action="store_true", help="daphne defaults only")
+    parser.add_argument("--no-baseline", action="store_true", help="the deployed server only")
     parser.add_argument("--keep", default="", help="a directory for the database and logs")
     parser.add_argument("--no-write", action="store_true", help="print, do not write the report")
     args = parser.parse_args()
@@ -302,15 +358,8 @@ def bench(args: argparse.Namespace) -> None:
     except redis.RedisError:
         sys.exit(f"Redis is not reachable at {REDIS_URL}")
     limit = nofile_raise(args.sockets * 2 + 1024)
-    variants = [Variant("daphne defaults (as deployed)")]
-    if not args.no_diagnostic:
-        variants.append(
-            Variant(
-                "diagnostic: daphne --ping-interval 600, server GC off",
-                daphne_args=("--ping-interval", "600"),
-                server_gc=False,
-            )
-        )
+    variants = [] if args.no_baseline else [BASELINE]
+    variants.append(Variant("as deployed: python -m diymod.web"))
     with tempfile.TemporaryDirectory(prefix="diymod-bench-realtime-") as directory:
         work = Path(args.keep or directory)
         work.mkdir(parents=True, exist_ok=True)
@@ -337,20 +386,21 @@ def bench(args: argparse.Namespace) -> None:
 
 def report_body(args: argparse.Namespace, limit: int, variants: list[Variant]) -> str:
     lines = [
-        "One daphne process (WebSocket limits as in the Makefile), Redis channel layer",
-        "(channels-redis), file SQLite. Pushes: `send_to_user(pk, Notice(...))` from a separate",
-        "Python process (as a Celery task calls it), one every "
-        f"{PUSH_INTERVAL_SECONDS * 1000:.0f} ms (every {LOADED_INTERVAL_SECONDS * 1000:.0f} ms "
-        "with idle sockets open, to span daphne's 20 s keep-alive cycle), to one socket of the "
-        "user; latency = receipt in",
-        "the client minus send time (one monotonic clock on one host); the first "
-        f"{WARMUP_PUSHES} pushes (warm-up) left out. Idle sockets are opened from another process",
-        f"in batches of {CONNECT_BATCH} (one user each; RLIMIT_NOFILE {limit:,}); the pushes",
-        f"start {args.settle:.0f} s after they are all open. `slow` counts pushes over target.",
-        "The diagnostic server (never a deployment) turns off the two process-wide pauses that",
-        "grow with the number of sockets: daphne's keep-alive ping sweep over every socket and",
-        "Python's full garbage collection over every socket's objects; the realtime path",
-        "(Redis, group send, consumer) is the same.",
+        "One web process, Redis channel layer (channels-redis), file SQLite. Pushes:",
+        "`send_to_user(pk, Notice(...))` from a separate Python process (as a Celery task calls",
+        f"it), one every {PUSH_INTERVAL_SECONDS * 1000:.0f} ms (every "
+        f"{LOADED_INTERVAL_SECONDS * 1000:.0f} ms with idle sockets open, so the sample spans",
+        "every keep-alive cycle), to one socket of the user; latency = receipt in the client",
+        "minus send time (one monotonic clock on one host); the first "
+        f"{WARMUP_PUSHES} pushes (warm-up) left out.",
+        f"Idle sockets are opened from another process in batches of {CONNECT_BATCH} (one user",
+        f"each; RLIMIT_NOFILE {limit:,}) and each sends client B's `ping` every "
+        f"{CLIENT_PING_SECONDS:.0f} s; the pushes start {args.settle:.0f} s after they are all",
+        "open. `slow` counts pushes over target. Baseline: plain daphne (20 s keep-alive pings",
+        "to every socket, swept every 2 s) with Python's default collector. As deployed:",
+        "`python -m diymod.web` (pings only after 45 s of silence, so sockets that ping",
+        "every 30 s are never pinged; start-up objects frozen; collector thresholds",
+        "50000/20/100, DIYMOD_GC_THRESHOLDS).",
         "",
         "| server, pushes | n | p50 ms | p99 ms | max ms | slow | |",
         "|---|---:|---:|---:|---:|---:|---|",
@@ -378,8 +428,15 @@ def report_body(args: argparse.Namespace, limit: int, variants: list[Variant]) -
             f"{variant.opened['failures']} failed; server RSS {rss['alone']:.0f} MB with one "
             f"socket, {rss['loaded']:.0f} MB with all open ({per_socket_kb:.0f} KB per socket), "
             f"{rss['after']:.0f} MB after the pushes. 10,000 sockets ≤ 1.5 GB: {verdict}."
+            f" {linger_line(variant.dead_linger)}"
         )
     return "\n".join(lines)
+
+
+def linger_line(seconds: float | None) -> str:
+    if seconds is None:
+        return "A dead socket (silent after its handshake) was still open after 200 s."
+    return f"A dead socket (silent after its handshake) was closed after {seconds:.0f} s."
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 
@@ -31,8 +32,25 @@ def analyzer_warm_in_background() -> None:
         threading.Thread(target=analyzer_warm, name="analyzer-warm", daemon=True).start()
 
 
+def garbage_collector_tune() -> None:
+    """Keep full collections from walking every socket's objects (10,000 sockets, issue 18).
+
+    What start-up allocated (Django, the URL tree, the model's tables) lives as long as the
+    process: frozen, no collection ever scans it again. The thresholds make young collections
+    rarer and full ones rarer still; reference counting frees most objects anyway, the collector
+    only has cycles left to find.
+    """
+    from django.conf import settings
+
+    gc.set_threshold(*settings.DIYMOD_GC_THRESHOLDS)
+    if settings.DIYMOD_GC_FREEZE:
+        gc.collect()
+        gc.freeze()
+
+
 analyzer_warm_in_background()
 
 application = ProtocolTypeRouter(
     {"http": django_application, "websocket": URLRouter(websocket_urlpatterns)}
 )
+garbage_collector_tune()

@@ -247,6 +247,21 @@ DIYMOD_OPENAI_MAX_RETRIES = env_int("DIYMOD_OPENAI_MAX_RETRIES", 1, minimum=0)
 if DIYMOD_ANALYZER == "openai" and not OPENAI_API_KEY:
     raise ImproperlyConfigured("DIYMOD_ANALYZER=openai needs OPENAI_API_KEY")
 
+# --- web processes: sockets at scale (docs/DEPLOY.md, "Many sockets per process") ------------
+
+# daphne pings a socket that has been silent this long; client B pings every 30 s itself
+# (CONTRACT section 6), so its sockets are never pinged and a 10,000-socket sweep stays cheap.
+DIYMOD_WS_PING_INTERVAL_SECONDS = env_int("DIYMOD_WS_PING_INTERVAL_SECONDS", 45, minimum=1)
+# ... and closes it when the ping's pong has not come back this long after.
+DIYMOD_WS_PING_TIMEOUT_SECONDS = env_int("DIYMOD_WS_PING_TIMEOUT_SECONDS", 30, minimum=1)
+# Once the web process has started: move what start-up allocated out of the collector's sight
+# and collect less often, so a full collection does not walk every socket's objects per push.
+DIYMOD_GC_FREEZE = env_bool("DIYMOD_GC_FREEZE", True)
+_gc_thresholds = env_list("DIYMOD_GC_THRESHOLDS", ["50000", "20", "100"])
+if len(_gc_thresholds) != 3 or not all(value.isdigit() for value in _gc_thresholds):
+    raise ImproperlyConfigured("DIYMOD_GC_THRESHOLDS must be three non-negative integers")
+DIYMOD_GC_THRESHOLDS = tuple(int(value) for value in _gc_thresholds)
+
 # --- images -----------------------------------------------------------------------------------
 
 DIYMOD_IMAGE_ALLOWED_HOSTS = env_list(

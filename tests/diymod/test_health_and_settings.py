@@ -73,6 +73,9 @@ def test_healthz_checks_the_broker_when_one_is_configured(api_client, settings):
         ("DIYMOD_FEED_MAX_BYTES", "lots"),
         ("DIYMOD_FEED_DEADLINE_SECONDS", "-1"),
         ("DJANGO_DEBUG", "maybe"),
+        ("DIYMOD_GC_THRESHOLDS", "700,10"),
+        ("DIYMOD_GC_THRESHOLDS", "700,ten,10"),
+        ("DIYMOD_WS_PING_INTERVAL_SECONDS", "0"),
     ],
 )
 def test_bad_settings_fail_loudly_at_start_up_naming_the_variable(variable, value):

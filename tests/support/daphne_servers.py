@@ -16,13 +16,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
-# As in the Makefile and Procfile: daphne's default 1 MiB message cap would drop feeds.
-DAPHNE_WS_LIMITS = (
-    "--websocket-max-message-size",
-    "16777216",
-    "--websocket-max-frame-size",
-    "16777216",
-)
+# The web process as the Makefile and Procfile start it: daphne with the deployed options.
+WEB_COMMAND = (sys.executable, "-m", "diymod.web")
 
 
 def free_port() -> int:
@@ -95,15 +90,16 @@ def daphne_running(
     extra_args: tuple[str, ...] = (),
     launcher: tuple[str, ...] | None = None,
 ) -> Iterator[int]:
-    """A daphne process serving the project on a free port; yields the port. `launcher`
-    replaces the `daphne` executable (e.g. a Python one-liner that tunes the interpreter)."""
+    """The web process as deployed, on a free port; yields the port. `launcher` replaces it
+    with another command line (e.g. plain daphne, for a baseline); it then gets no options but
+    `-b`, `-p`, `extra_args` and the application."""
     port = port or free_port()
-    command = [*(launcher or (str(BIN / "daphne"),)), "-b", "127.0.0.1", "-p", str(port)]
-    command += DAPHNE_WS_LIMITS
-    command += extra_args
+    command = [*(launcher or WEB_COMMAND), "-b", "127.0.0.1", "-p", str(port), *extra_args]
+    if launcher:
+        command.append("diymod.asgi:application")
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [*command, "diymod.asgi:application"],
+            command,
             cwd=REPO,
             env=env,
             stdout=log,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.daphne_servers import DAPHNE_WS_LIMITS, free_port
+from tests.support.daphne_servers import WEB_COMMAND, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -130,8 +130,7 @@ def live_server_start(
     if run_migrate:
         migrate(env)
     port = port or free_port()
-    args = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), *DAPHNE_WS_LIMITS]
-    args.append("diymod.asgi:application")
+    args = [*WEB_COMMAND, "-b", "127.0.0.1", "-p", str(port)]
     process = process_start(args, env, "daphne")
     wait_until_serving(f"http://127.0.0.1:{port}/ping", process)
     return LiveServer(port=port, env=env, process=process)
