@@ -5,6 +5,15 @@ callers retry through `model_call()`, which bounds attempts (DIYMOD_OPENAI_MAX_R
 runs past the caller's deadline (a `time.monotonic()` value). `chat_json()` makes one
 structured-output chat call and returns the parsed object. Every failure surfaces as
 `ModelError`, so callers have one thing to catch and fall back on.
+
+Structured output differs between servers (README "Running with a local model"): OpenAI and
+vLLM take `response_format: json_schema`; llama.cpp's servers refuse it and take
+`{"type": "json_object", "schema": ...}`; some servers ignore response_format and answer JSON
+inside a ```json code fence. With DIYMOD_OPENAI_RESPONSE_FORMAT=auto a call starts with what is
+known to work at the base URL (json_schema until something is known); a refusal (an HTTP error
+naming response_format, or an answer that is not usable JSON) is retried once, at once, in the
+other format, and what produced a good answer is remembered for the process. An answer whose
+schema the server did not enforce (json_object, or JSON from a code fence) is validated here.
 """
 
 from __future__ import annotations
@@ -15,8 +24,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
+import jsonschema
 import openai
 from django.conf import settings
 
@@ -28,8 +39,27 @@ BACKOFF_BASE_SECONDS = 0.2
 # Models that accept `reasoning_effort="minimal"`; low latency matters more than depth here.
 MINIMAL_REASONING_MODEL = re.compile(r"^gpt-5(-mini|-nano)?(-\d{4}-\d{2}-\d{2})?$")
 
+JSON_SCHEMA = "json_schema"
+JSON_OBJECT = "json_object"
+# Servers refuse a response_format they do not know with 400 (llama-cpp-python, vLLM), 422
+# (FastAPI-style validation) or 500 (llama-cpp-python's route wrapper, older llama-server).
+FORMAT_REFUSAL_STATUSES = {400, 422, 500}
+# A ```json ... ``` (or bare ```) fence around the answer, from servers that ignore
+# response_format and let the model write markdown.
+CODE_FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\r?\n(.*?)\r?\n?```", re.DOTALL)
+SCHEMA_ADDENDUM = (
+    "Answer with one JSON object and nothing else: no prose, no code fence. "
+    "It must match this JSON schema exactly:\n"
+)
+
 _clients: dict[tuple[str, str, float], openai.OpenAI] = {}
 _clients_lock = threading.Lock()
+# Per base URL: the response format that last produced a good answer there (auto mode), and a
+# lock so that concurrent first calls to an unknown server wait for one probe instead of each
+# spending a refused request.
+_formats_working: dict[str, str] = {}
+_format_probes: dict[str, threading.Lock] = {}
+_formats_lock = threading.Lock()
 
 
 class ModelError(RuntimeError):
@@ -40,6 +70,9 @@ class ModelError(RuntimeError):
         self.reason = reason  # short code for logs and `degraded_reason`: "timeout", "http_429"...
         self.retryable = retryable
         self.attempts = 0  # HTTP requests made before giving up (set by model_call)
+        # Set when the call switched to the other response format: model_call retries once at
+        # once, outside the retry budget (the "one retry" of the response-format fallback).
+        self.retry_now = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +144,10 @@ def _attempt_timeout(deadline: float | None) -> float:
     return min(timeout, remaining)
 
 
+def _time_left(deadline: float | None) -> bool:
+    return deadline is None or deadline - time.monotonic() >= MINIMUM_ATTEMPT_SECONDS
+
+
 def _backoff_sleep(attempt: int, error: Exception, deadline: float | None) -> None:
     pause = _retry_after_seconds(error) or BACKOFF_BASE_SECONDS * (2**attempt)
     if deadline is not None and time.monotonic() + pause + MINIMUM_ATTEMPT_SECONDS > deadline:
@@ -131,6 +168,7 @@ def model_call(
     """
     retries = settings.DIYMOD_OPENAI_MAX_RETRIES if max_retries is None else max_retries
     attempt = 0
+    immediate_retries = 0  # at most one, not counted against `retries`
     while True:
         try:
             timeout = _attempt_timeout(deadline)
@@ -143,7 +181,10 @@ def model_call(
         except (openai.OpenAIError, ModelError) as error:
             failure = model_error_from(error)
             failure.attempts = attempt
-            if not failure.retryable or attempt > retries:
+            if failure.retry_now and immediate_retries == 0 and _time_left(deadline):
+                immediate_retries += 1
+                continue
+            if not failure.retryable or attempt - immediate_retries > retries:
                 raise failure from error
             try:
                 _backoff_sleep(attempt - 1, error, deadline)
@@ -158,6 +199,11 @@ def reasoning_options(model: str) -> dict[str, Any]:
 
 def chat_content_parse(completion: Any) -> dict[str, Any]:
     """The JSON object in a chat completion, or ModelError (refusal, truncation, bad JSON)."""
+    return _content_parse(completion)[0]
+
+
+def _content_parse(completion: Any) -> tuple[dict[str, Any], bool]:
+    """The JSON object in a chat completion and whether it came out of a code fence."""
     if not completion.choices:
         raise ModelError("The model returned no choices", reason="empty", retryable=True)
     choice = completion.choices[0]
@@ -166,17 +212,137 @@ def chat_content_parse(completion: Any) -> dict[str, Any]:
         raise ModelError("The model refused the request", reason="refusal")
     if choice.finish_reason == "length":
         raise ModelError("The model's answer was cut off", reason="truncated")
-    try:
-        data = json.loads(message.content or "")
-    except ValueError:
-        raise ModelError(
-            "The model's answer is not JSON", reason="invalid_json", retryable=True
-        ) from None
+    content = message.content or ""
+    data, fenced = _json_loads(content), False
+    if data is None and (fence := CODE_FENCE.search(content)):
+        data, fenced = _json_loads(fence.group(1)), True
+    if data is None:
+        raise ModelError("The model's answer is not JSON", reason="invalid_json", retryable=True)
     if not isinstance(data, dict):
         raise ModelError(
             "The model's answer is not a JSON object", reason="invalid_json", retryable=True
         )
-    return data
+    return data, fenced
+
+
+def _json_loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=64)
+def _validator(schema_json: str) -> jsonschema.protocols.Validator:
+    schema = json.loads(schema_json)
+    validator_class = jsonschema.validators.validator_for(schema, jsonschema.Draft202012Validator)
+    return validator_class(schema)
+
+
+def reply_validate(data: dict[str, Any], schema: dict[str, Any]) -> None:
+    """ModelError("invalid_json") unless `data` matches `schema` (for answers whose schema the
+    server did not enforce)."""
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "the answer"
+        raise ModelError(
+            f"The model's answer does not match the schema at {where}: {error.message[:200]}",
+            reason="invalid_json",
+            retryable=True,
+        )
+
+
+# ---- response formats -------------------------------------------------------------------------
+
+
+def response_format_for(mode: str, *, schema: dict[str, Any], schema_name: str) -> dict[str, Any]:
+    if mode == JSON_OBJECT:
+        # llama.cpp's servers turn `schema` into a grammar; others read the schema in the prompt.
+        return {"type": JSON_OBJECT, "schema": schema}
+    return {
+        "type": JSON_SCHEMA,
+        "json_schema": {"name": schema_name, "schema": schema, "strict": True},
+    }
+
+
+def messages_with_schema(
+    messages: list[dict[str, Any]], schema: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The messages with the schema described in the system prompt (json_object mode).
+
+    Appended to the first system message rather than added as another one: some local chat
+    templates accept a single system message only, and only first.
+    """
+    addendum = SCHEMA_ADDENDUM + json.dumps(schema, separators=(",", ":"))
+    first = messages[0] if messages else None
+    if first is not None and first.get("role") == "system" and isinstance(first["content"], str):
+        return [{**first, "content": f"{first['content']}\n\n{addendum}"}, *messages[1:]]
+    return [{"role": "system", "content": addendum}, *messages]
+
+
+def response_format_remembered(base_url: str) -> str | None:
+    with _formats_lock:
+        return _formats_working.get(base_url)
+
+
+def response_format_remember(base_url: str, mode: str) -> None:
+    with _formats_lock:
+        _formats_working[base_url] = mode
+
+
+def response_formats_forget() -> None:
+    """Forget what every server was found to accept (tests; a server replaced at a URL)."""
+    with _formats_lock:
+        _formats_working.clear()
+
+
+def _format_probe_lock(base_url: str) -> threading.Lock:
+    with _formats_lock:
+        return _format_probes.setdefault(base_url, threading.Lock())
+
+
+def names_response_format(error: openai.APIStatusError) -> bool:
+    """Whether an HTTP error is the server refusing the response_format it was sent."""
+    if error.status_code not in FORMAT_REFUSAL_STATUSES:
+        return False
+    text = f"{error.message} {json.dumps(error.body, default=str)}".lower()
+    return "response_format" in text or "json_schema" in text
+
+
+class FormatChooser:
+    """The response format of one chat_json_reply call, and its one switch to the other.
+
+    Forced modes (DIYMOD_OPENAI_RESPONSE_FORMAT=json_schema|json_object) never switch and never
+    remember. In auto mode the call starts with what worked last at this base URL; it switches
+    once on a refusal: an HTTP error naming response_format, or (while json_schema is not known
+    to work here) an answer that is not usable JSON.
+    """
+
+    def __init__(self, base_url: str, setting: str) -> None:
+        self.base_url = base_url
+        self.auto = setting == "auto"
+        known = response_format_remembered(base_url) if self.auto else None
+        self.known = known is not None
+        self.mode = known or (JSON_OBJECT if setting == JSON_OBJECT else JSON_SCHEMA)
+        self.switched = False
+
+    def refused(self, error: ModelError, *, http_refusal: bool) -> ModelError:
+        """The error to raise, marked for the immediate retry when the call switches."""
+        may_switch = self.auto and not self.switched
+        if not http_refusal:
+            may_switch = may_switch and self.mode == JSON_SCHEMA and not self.known
+        if may_switch:
+            self.mode = JSON_OBJECT if self.mode == JSON_SCHEMA else JSON_SCHEMA
+            self.switched = True
+            error.retry_now = True
+        return error
+
+    def worked(self, *, fenced: bool) -> None:
+        if self.auto:
+            # A fenced answer means the server ignored response_format: from now on the schema
+            # goes in the prompt, which is what such a server can follow.
+            response_format_remember(self.base_url, JSON_OBJECT if fenced else self.mode)
 
 
 def chat_json_reply(
@@ -189,31 +355,81 @@ def chat_json_reply(
     max_retries: int | None = None,
     max_completion_tokens: int | None = None,
 ) -> ModelReply:
-    """One structured-output chat call (strict JSON schema), with attempts and duration."""
+    """One structured-output chat call, with attempts and duration.
+
+    At most 1 + max_retries requests, plus one when the server refuses the response format
+    (module docstring); never past `deadline`.
+    """
     model_name = model or settings.DIYMOD_OPENAI_MODEL
     client = openai_client()
-    response_format = {
-        "type": "json_schema",
-        "json_schema": {"name": schema_name, "schema": schema, "strict": True},
-    }
+    chooser = FormatChooser(
+        str(settings.OPENAI_BASE_URL or ""), settings.DIYMOD_OPENAI_RESPONSE_FORMAT
+    )
     extra: dict[str, Any] = reasoning_options(model_name)
     if max_completion_tokens is not None:
         extra["max_completion_tokens"] = max_completion_tokens
+    schema_messages = messages_with_schema(messages, schema)
 
     def attempt(timeout: float) -> dict[str, Any]:
-        # Plain dicts for messages and schema: the typed overloads cannot see through **extra.
-        completion = client.chat.completions.create(  # type: ignore[call-overload]
-            model=model_name,
-            messages=messages,
-            response_format=response_format,
-            timeout=timeout,
-            **extra,
-        )
-        return chat_content_parse(completion)
+        mode = chooser.mode
+        try:
+            # Plain dicts for messages and schema: the typed overloads cannot see through **extra.
+            completion = client.chat.completions.create(  # type: ignore[call-overload]
+                model=model_name,
+                messages=schema_messages if mode == JSON_OBJECT else messages,
+                response_format=response_format_for(mode, schema=schema, schema_name=schema_name),
+                timeout=timeout,
+                **extra,
+            )
+        except openai.APIStatusError as error:
+            if names_response_format(error):
+                raise chooser.refused(model_error_from(error), http_refusal=True) from error
+            raise
+        try:
+            data, fenced = _content_parse(completion)
+            if fenced or mode == JSON_OBJECT:  # the server did not enforce the schema
+                reply_validate(data, schema)
+        except ModelError as error:
+            if error.reason == "invalid_json":
+                raise chooser.refused(error, http_refusal=False) from None
+            raise
+        chooser.worked(fenced=fenced)
+        return data
 
     started = time.monotonic()
-    data, attempts = model_call(attempt, deadline=deadline, max_retries=max_retries)
+    data, attempts = _model_call_probing(chooser, attempt, deadline, max_retries)
     return ModelReply(data=data, attempts=attempts, seconds=time.monotonic() - started)
+
+
+def _model_call_probing(
+    chooser: FormatChooser,
+    attempt: Callable[[float], dict[str, Any]],
+    deadline: float | None,
+    max_retries: int | None,
+) -> tuple[dict[str, Any], int]:
+    """model_call, but while auto mode knows nothing about the server, one call at a time:
+    concurrent first calls (the analyzer's chunks) wait for the first to find out what works,
+    so a feed spends one refused request, not one per chunk."""
+    if not chooser.auto or chooser.known:
+        return model_call(attempt, deadline=deadline, max_retries=max_retries)
+    probe = _format_probe_lock(chooser.base_url)
+    if not probe.acquire(timeout=_probe_wait_seconds(deadline)):
+        raise ModelError("No time left for the model call", reason="deadline")
+    try:
+        known = response_format_remembered(chooser.base_url)
+        if known is not None:  # found out while this call waited
+            chooser.mode, chooser.known = known, True
+        return model_call(attempt, deadline=deadline, max_retries=max_retries)
+    finally:
+        probe.release()
+
+
+def _probe_wait_seconds(deadline: float | None) -> float:
+    if deadline is not None:
+        return max(0.0, deadline - time.monotonic())
+    # No deadline (the assistant): as long as a probing call can take with its retries.
+    per_call = float(settings.DIYMOD_OPENAI_TIMEOUT_SECONDS)
+    return per_call * (settings.DIYMOD_OPENAI_MAX_RETRIES + 2) + 1.0
 
 
 def chat_json(

@@ -1,0 +1,245 @@
+"""diymod.openai_client's response formats against the local server's three behaviours:
+OpenAI/vLLM-like (takes json_schema), llama.cpp-like (refuses json_schema, takes json_object)
+and a server that ignores response_format and answers in a ```json code fence."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from diymod.openai_client import (
+    SCHEMA_ADDENDUM,
+    ModelError,
+    chat_json_reply,
+    deadline_after,
+    model_call,
+    response_format_remembered,
+)
+from tests.support.openai_server import OpenAIServer, RecordedCall
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "answer": {"type": "string"},
+        "mood": {"type": "string", "enum": ["calm", "busy"]},
+        "score": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+    },
+    "required": ["answer", "mood", "score"],
+    "additionalProperties": False,
+}
+GOOD = {"answer": "hi", "mood": "calm", "score": 3}
+MESSAGES = [
+    {"role": "system", "content": "You greet people."},
+    {"role": "user", "content": "Say hi"},
+]
+
+
+@pytest.fixture
+def server(openai_settings: OpenAIServer, settings: Any) -> OpenAIServer:
+    settings.DIYMOD_OPENAI_MODEL = "local-model"
+    settings.DIYMOD_OPENAI_RESPONSE_FORMAT = "auto"
+    openai_settings.respond_with(lambda body: GOOD)
+    return openai_settings
+
+
+def formats(server: OpenAIServer) -> list[str]:
+    return [call.body["response_format"]["type"] for call in server.calls]
+
+
+def ask(**options: Any) -> Any:
+    return chat_json_reply(messages=MESSAGES, schema=SCHEMA, schema_name="greeting", **options)
+
+
+def schema_in_prompt(call: RecordedCall) -> bool:
+    first = call.body["messages"][0]
+    return first["role"] == "system" and SCHEMA_ADDENDUM + json.dumps(
+        SCHEMA, separators=(",", ":")
+    ) in str(first["content"])
+
+
+def test_an_openai_like_server_gets_json_schema_once_and_it_is_remembered(server, settings):
+    reply = ask()
+    assert reply.data == GOOD and reply.attempts == 1
+    assert formats(server) == ["json_schema"]
+    assert not schema_in_prompt(server.calls[0])
+    assert response_format_remembered(settings.OPENAI_BASE_URL) == "json_schema"
+
+
+def test_a_llama_cpp_like_server_gets_the_same_request_again_as_json_object(server, settings):
+    server.mimic = "llama_cpp"
+    reply = ask(max_retries=0)
+    assert reply.data == GOOD and reply.attempts == 2
+    assert formats(server) == ["json_schema", "json_object"]
+    assert [call.fault for call in server.calls] == ["response_format", ""]
+    retry = server.calls[1].body
+    assert retry["response_format"] == {"type": "json_object", "schema": SCHEMA}
+    assert schema_in_prompt(server.calls[1])
+    # The addendum extends the first system message; the conversation itself is unchanged.
+    assert retry["messages"][0]["content"].startswith("You greet people.")
+    assert retry["messages"][1:] == MESSAGES[1:]
+    assert response_format_remembered(settings.OPENAI_BASE_URL) == "json_object"
+
+
+def test_the_remembered_format_makes_later_calls_go_straight_to_json_object(server):
+    server.mimic = "llama_cpp"
+    ask()
+    second = ask()
+    assert second.attempts == 1
+    assert formats(server) == ["json_schema", "json_object", "json_object"]
+
+
+@pytest.mark.parametrize("status", [422, 500])
+def test_other_statuses_naming_response_format_are_refusals_too(server, status):
+    server.mimic = "llama_cpp"
+    server.format_refusal_status = status
+    assert ask(max_retries=0).data == GOOD
+    assert formats(server) == ["json_schema", "json_object"]
+
+
+def test_messages_without_a_system_prompt_get_one_with_the_schema(server):
+    server.mimic = "llama_cpp"
+    chat_json_reply(messages=[{"role": "user", "content": "hi"}], schema=SCHEMA)
+    sent = server.calls[1].body["messages"]
+    assert sent[0]["role"] == "system" and SCHEMA_ADDENDUM in sent[0]["content"]
+    assert sent[1] == {"role": "user", "content": "hi"}
+
+
+def test_a_code_fenced_answer_is_parsed_validated_and_the_schema_goes_in_the_prompt_next(
+    server, settings
+):
+    server.mimic = "code_fence"
+    first = ask()
+    second = ask()
+    assert first.data == GOOD and first.attempts == 1
+    assert second.data == GOOD and second.attempts == 1
+    assert formats(server) == ["json_schema", "json_object"]
+    assert schema_in_prompt(server.calls[1])
+    assert response_format_remembered(settings.OPENAI_BASE_URL) == "json_object"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"answer": "hi", "mood": "grumpy", "score": 3},  # outside the enum
+        {"answer": "hi", "mood": "calm"},  # a required field missing
+        {"answer": "hi", "mood": "calm", "score": "3"},  # wrong type
+        {**GOOD, "extra": 1},  # additionalProperties: false
+    ],
+)
+def test_a_json_object_answer_that_does_not_match_the_schema_is_invalid_json(server, bad):
+    server.mimic = "llama_cpp"
+    server.respond_with(lambda body: bad)
+    with pytest.raises(ModelError) as caught:
+        ask(max_retries=1)
+    assert caught.value.reason == "invalid_json"
+    assert "does not match the schema" in str(caught.value)
+    # The refused json_schema request, the json_object retry, and the one ordinary retry.
+    assert formats(server) == ["json_schema", "json_object", "json_object"]
+
+
+def test_a_fenced_answer_that_does_not_match_is_retried_once_with_the_schema_in_the_prompt(
+    server,
+):
+    server.mimic = "code_fence"
+    answers = iter([{"greeting": "hello"}, GOOD])
+    server.respond_with(lambda body: next(answers))
+    reply = ask(max_retries=0)
+    assert reply.data == GOOD and reply.attempts == 2
+    assert formats(server) == ["json_schema", "json_object"]
+
+
+def test_a_server_known_to_take_json_schema_is_not_switched_by_one_bad_answer(server):
+    ask()
+    server.fail_with("invalid_json", times=1)
+    reply = ask(max_retries=1)
+    assert reply.attempts == 2  # an ordinary retry, same format
+    assert formats(server) == ["json_schema", "json_schema", "json_schema"]
+
+
+def test_json_schema_answers_are_trusted_to_the_server_as_before(server):
+    # A strict json_schema server enforces the schema itself; callers check what they use.
+    server.respond_with(lambda body: {"answer": "hi", "mood": "grumpy", "score": 3})
+    assert ask().data["mood"] == "grumpy"
+
+
+def test_the_forced_json_schema_mode_never_falls_back(server, settings):
+    settings.DIYMOD_OPENAI_RESPONSE_FORMAT = "json_schema"
+    server.mimic = "llama_cpp"
+    with pytest.raises(ModelError) as caught:
+        ask(max_retries=2)
+    assert caught.value.reason == "http_400"
+    assert formats(server) == ["json_schema"]
+    assert response_format_remembered(settings.OPENAI_BASE_URL) is None
+
+
+def test_the_forced_json_object_mode_starts_there_and_validates(server, settings):
+    settings.DIYMOD_OPENAI_RESPONSE_FORMAT = "json_object"
+    assert ask().data == GOOD
+    assert formats(server) == ["json_object"]
+    assert schema_in_prompt(server.calls[0])
+    server.respond_with(lambda body: {"answer": 1})
+    with pytest.raises(ModelError) as caught:
+        ask(max_retries=0)
+    assert caught.value.reason == "invalid_json"
+
+
+def test_server_errors_that_do_not_name_response_format_do_not_switch(server):
+    server.mimic = "llama_cpp"
+    server.fail_with(503, times=None)
+    with pytest.raises(ModelError) as caught:
+        ask(max_retries=1)
+    assert caught.value.reason == "http_503"
+    assert formats(server) == ["json_schema", "json_schema"]  # 1 + max_retries, as before
+
+
+def test_concurrent_first_calls_spend_one_refused_request_between_them(server):
+    server.mimic = "llama_cpp"
+    server.delay = 0.05  # keep the first call open while the others start
+    replies: list[Any] = []
+    threads = [threading.Thread(target=lambda: replies.append(ask())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(replies) == 4 and all(reply.data == GOOD for reply in replies)
+    assert formats(server).count("json_schema") == 1
+    assert len(server.calls) == 5
+
+
+def test_the_format_retry_is_not_made_when_the_deadline_has_passed() -> None:
+    calls: list[float] = []
+    deadline = deadline_after(0.2)
+
+    def refused(timeout: float) -> None:
+        calls.append(timeout)
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+        error = ModelError("refused", reason="http_400")
+        error.retry_now = True
+        raise error
+
+    with pytest.raises(ModelError) as caught:
+        model_call(refused, deadline=deadline, max_retries=3)
+    assert caught.value.reason == "http_400"
+    assert caught.value.attempts == 1
+    assert len(calls) == 1
+
+
+def test_the_format_retry_happens_once_outside_the_retry_budget() -> None:
+    calls: list[float] = []
+
+    def refused_twice(timeout: float) -> str:
+        calls.append(timeout)
+        if len(calls) <= 2:
+            error = ModelError("refused", reason="http_400")
+            error.retry_now = True
+            raise error
+        return "ok"
+
+    with pytest.raises(ModelError):
+        model_call(refused_twice, max_retries=0)
+    assert len(calls) == 2  # the one immediate retry; a second request to switch is refused
