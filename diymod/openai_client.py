@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 import jsonschema
 import openai
@@ -302,6 +303,11 @@ def _format_probe_lock(base_url: str) -> threading.Lock:
         return _format_probes.setdefault(base_url, threading.Lock())
 
 
+def openai_itself(base_url: str) -> bool:
+    """Whether the base URL is OpenAI's own API (unset: the client's default)."""
+    return not base_url or urlparse(base_url).hostname == "api.openai.com"
+
+
 def names_response_format(error: openai.APIStatusError) -> bool:
     """Whether an HTTP error is the server refusing the response_format it was sent."""
     if error.status_code not in FORMAT_REFUSAL_STATUSES:
@@ -323,6 +329,8 @@ class FormatChooser:
         self.base_url = base_url
         self.auto = setting == "auto"
         known = response_format_remembered(base_url) if self.auto else None
+        if known is None and self.auto and openai_itself(base_url):
+            known = JSON_SCHEMA  # nothing to find out, and no first call to hold the others up
         self.known = known is not None
         self.mode = known or (JSON_OBJECT if setting == JSON_OBJECT else JSON_SCHEMA)
         self.switched = False
@@ -409,7 +417,9 @@ def _model_call_probing(
 ) -> tuple[dict[str, Any], int]:
     """model_call, but while auto mode knows nothing about the server, one call at a time:
     concurrent first calls (the analyzer's chunks) wait for the first to find out what works,
-    so a feed spends one refused request, not one per chunk."""
+    so a feed spends one refused request, not one per chunk. Only the first feed at a server
+    other than OpenAI's own pays this wait (a local server mostly answers one request at a
+    time anyway)."""
     if not chooser.auto or chooser.known:
         return model_call(attempt, deadline=deadline, max_retries=max_retries)
     probe = _format_probe_lock(chooser.base_url)

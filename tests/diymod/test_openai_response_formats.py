@@ -13,6 +13,7 @@ import pytest
 
 from diymod.openai_client import (
     SCHEMA_ADDENDUM,
+    FormatChooser,
     ModelError,
     chat_json_reply,
     deadline_after,
@@ -243,3 +244,10 @@ def test_the_format_retry_happens_once_outside_the_retry_budget() -> None:
     with pytest.raises(ModelError):
         model_call(refused_twice, max_retries=0)
     assert len(calls) == 2  # the one immediate retry; a second request to switch is refused
+
+
+@pytest.mark.parametrize("base_url", ["", "https://api.openai.com/v1"])
+def test_openais_own_api_is_known_to_take_json_schema(base_url: str) -> None:
+    chooser = FormatChooser(base_url, "auto")
+    assert chooser.known and chooser.mode == "json_schema"
+    assert not FormatChooser("http://127.0.0.1:8080/v1", "auto").known
