@@ -19,6 +19,7 @@ schema the server did not enforce (json_object, or JSON from a code fence) is va
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -33,6 +34,7 @@ import openai
 from django.conf import settings
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # Below this much time left an HTTP round trip cannot succeed; fail fast instead.
 MINIMUM_ATTEMPT_SECONDS = 0.05
@@ -47,7 +49,7 @@ JSON_OBJECT = "json_object"
 FORMAT_REFUSAL_STATUSES = {400, 422, 500}
 # A ```json ... ``` (or bare ```) fence around the answer, from servers that ignore
 # response_format and let the model write markdown.
-CODE_FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\r?\n(.*?)\r?\n?```", re.DOTALL)
+CODE_FENCE = re.compile(r"```[ \t]*(?:json)?(.*?)```", re.DOTALL | re.IGNORECASE)
 SCHEMA_ADDENDUM = (
     "Answer with one JSON object and nothing else: no prose, no code fence. "
     "It must match this JSON schema exactly:\n"
@@ -289,7 +291,11 @@ def response_format_remembered(base_url: str) -> str | None:
 
 def response_format_remember(base_url: str, mode: str) -> None:
     with _formats_lock:
+        previous = _formats_working.get(base_url)
         _formats_working[base_url] = mode
+    if previous != mode:
+        server = urlparse(base_url).hostname or "OpenAI"  # never a URL's user:password
+        logger.info("structured output at %s: %s from now on", server, mode)
 
 
 def response_formats_forget() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from diymod.openai_client import (
     SCHEMA_ADDENDUM,
     FormatChooser,
     ModelError,
+    chat_content_parse,
     chat_json_reply,
     deadline_after,
     model_call,
@@ -251,3 +253,30 @@ def test_openais_own_api_is_known_to_take_json_schema(base_url: str) -> None:
     chooser = FormatChooser(base_url, "auto")
     assert chooser.known and chooser.mode == "json_schema"
     assert not FormatChooser("http://127.0.0.1:8080/v1", "auto").known
+
+
+def completion_with(content: str) -> SimpleNamespace:
+    message = SimpleNamespace(content=content, refusal=None)
+    return SimpleNamespace(choices=[SimpleNamespace(message=message, finish_reason="stop")])
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"a": 1}',
+        '  {"a": 1}\n',
+        'Sure!\n```json\n{"a": 1}\n```\nAnything else?',
+        '```JSON\n{"a": 1}\n```',
+        '```\n{"a": 1}\n```',
+        '```json {"a": 1} ```',
+    ],
+)
+def test_json_is_found_bare_or_in_a_code_fence(content: str) -> None:
+    assert chat_content_parse(completion_with(content)) == {"a": 1}
+
+
+@pytest.mark.parametrize("content", ["Sure, a = 1", '```json\n{"a": \n```', "```json\n[1]\n```"])
+def test_no_json_object_anywhere_is_invalid_json(content: str) -> None:
+    with pytest.raises(ModelError) as caught:
+        chat_content_parse(completion_with(content))
+    assert caught.value.reason == "invalid_json"
