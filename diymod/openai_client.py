@@ -6,35 +6,40 @@ runs past the caller's deadline (a `time.monotonic()` value). `chat_json()` make
 structured-output chat call and returns the parsed object. Every failure surfaces as
 `ModelError`, so callers have one thing to catch and fall back on.
 
-Structured output differs between servers (README "Running with a local model"): OpenAI and
-vLLM take `response_format: json_schema`; llama.cpp's servers refuse it and take
-`{"type": "json_object", "schema": ...}`; some servers ignore response_format and answer JSON
-inside a ```json code fence. With DIYMOD_OPENAI_RESPONSE_FORMAT=auto a call starts with what is
-known to work at the base URL (json_schema until something is known); a refusal (an HTTP error
-naming response_format, or an answer that is not usable JSON) is retried once, at once, in the
-other format, and what produced a good answer is remembered for the process. An answer whose
-schema the server did not enforce (json_object, or JSON from a code fence) is validated here.
+Structured output differs between servers (diymod/response_formats.py). With
+DIYMOD_OPENAI_RESPONSE_FORMAT=auto a call starts with what is known to work at the base URL
+(json_schema until something is known); a refusal (an HTTP error naming response_format, or an
+answer that is not usable JSON) is retried once, at once, in the other format, and what produced
+a good answer is remembered for the process. An answer whose schema the server did not enforce
+(json_object, or JSON from a code fence) is validated here.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
-from urllib.parse import urlparse
 
-import jsonschema
 import openai
 from django.conf import settings
 
+from diymod.response_formats import (
+    CODE_FENCE,
+    JSON_OBJECT,
+    FormatChooser,
+    format_probe_lock,
+    messages_with_schema,
+    names_response_format,
+    response_format_for,
+    response_format_remembered,
+    schema_mismatch,
+)
+
 T = TypeVar("T")
-logger = logging.getLogger(__name__)
 
 # Below this much time left an HTTP round trip cannot succeed; fail fast instead.
 MINIMUM_ATTEMPT_SECONDS = 0.05
@@ -42,27 +47,8 @@ BACKOFF_BASE_SECONDS = 0.2
 # Models that accept `reasoning_effort="minimal"`; low latency matters more than depth here.
 MINIMAL_REASONING_MODEL = re.compile(r"^gpt-5(-mini|-nano)?(-\d{4}-\d{2}-\d{2})?$")
 
-JSON_SCHEMA = "json_schema"
-JSON_OBJECT = "json_object"
-# Servers refuse a response_format they do not know with 400 (llama-cpp-python, vLLM), 422
-# (FastAPI-style validation) or 500 (llama-cpp-python's route wrapper, older llama-server).
-FORMAT_REFUSAL_STATUSES = {400, 422, 500}
-# A ```json ... ``` (or bare ```) fence around the answer, from servers that ignore
-# response_format and let the model write markdown.
-CODE_FENCE = re.compile(r"```[ \t]*(?:json)?(.*?)```", re.DOTALL | re.IGNORECASE)
-SCHEMA_ADDENDUM = (
-    "Answer with one JSON object and nothing else: no prose, no code fence. "
-    "It must match this JSON schema exactly:\n"
-)
-
 _clients: dict[tuple[str, str, float], openai.OpenAI] = {}
 _clients_lock = threading.Lock()
-# Per base URL: the response format that last produced a good answer there (auto mode), and a
-# lock so that concurrent first calls to an unknown server wait for one probe instead of each
-# spending a refused request.
-_formats_working: dict[str, str] = {}
-_format_probes: dict[str, threading.Lock] = {}
-_formats_lock = threading.Lock()
 
 
 class ModelError(RuntimeError):
@@ -235,128 +221,16 @@ def _json_loads(text: str) -> Any:
         return None
 
 
-@lru_cache(maxsize=64)
-def _validator(schema_json: str) -> jsonschema.protocols.Validator:
-    schema = json.loads(schema_json)
-    validator_class = jsonschema.validators.validator_for(schema, jsonschema.Draft202012Validator)
-    return validator_class(schema)
-
-
 def reply_validate(data: dict[str, Any], schema: dict[str, Any]) -> None:
     """ModelError("invalid_json") unless `data` matches `schema` (for answers whose schema the
     server did not enforce)."""
-    validator = _validator(json.dumps(schema, sort_keys=True))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "the answer"
+    mismatch = schema_mismatch(data, schema)
+    if mismatch is not None:
         raise ModelError(
-            f"The model's answer does not match the schema at {where}: {error.message[:200]}",
+            f"The model's answer does not match the schema {mismatch}",
             reason="invalid_json",
             retryable=True,
         )
-
-
-# ---- response formats -------------------------------------------------------------------------
-
-
-def response_format_for(mode: str, *, schema: dict[str, Any], schema_name: str) -> dict[str, Any]:
-    if mode == JSON_OBJECT:
-        # llama.cpp's servers turn `schema` into a grammar; others read the schema in the prompt.
-        return {"type": JSON_OBJECT, "schema": schema}
-    return {
-        "type": JSON_SCHEMA,
-        "json_schema": {"name": schema_name, "schema": schema, "strict": True},
-    }
-
-
-def messages_with_schema(
-    messages: list[dict[str, Any]], schema: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """The messages with the schema described in the system prompt (json_object mode).
-
-    Appended to the first system message rather than added as another one: some local chat
-    templates accept a single system message only, and only first.
-    """
-    addendum = SCHEMA_ADDENDUM + json.dumps(schema, separators=(",", ":"))
-    first = messages[0] if messages else None
-    if first is not None and first.get("role") == "system" and isinstance(first["content"], str):
-        return [{**first, "content": f"{first['content']}\n\n{addendum}"}, *messages[1:]]
-    return [{"role": "system", "content": addendum}, *messages]
-
-
-def response_format_remembered(base_url: str) -> str | None:
-    with _formats_lock:
-        return _formats_working.get(base_url)
-
-
-def response_format_remember(base_url: str, mode: str) -> None:
-    with _formats_lock:
-        previous = _formats_working.get(base_url)
-        _formats_working[base_url] = mode
-    if previous != mode:
-        server = urlparse(base_url).hostname or "OpenAI"  # never a URL's user:password
-        logger.info("structured output at %s: %s from now on", server, mode)
-
-
-def response_formats_forget() -> None:
-    """Forget what every server was found to accept (tests; a server replaced at a URL)."""
-    with _formats_lock:
-        _formats_working.clear()
-
-
-def _format_probe_lock(base_url: str) -> threading.Lock:
-    with _formats_lock:
-        return _format_probes.setdefault(base_url, threading.Lock())
-
-
-def openai_itself(base_url: str) -> bool:
-    """Whether the base URL is OpenAI's own API (unset: the client's default)."""
-    return not base_url or urlparse(base_url).hostname == "api.openai.com"
-
-
-def names_response_format(error: openai.APIStatusError) -> bool:
-    """Whether an HTTP error is the server refusing the response_format it was sent."""
-    if error.status_code not in FORMAT_REFUSAL_STATUSES:
-        return False
-    text = f"{error.message} {json.dumps(error.body, default=str)}".lower()
-    return "response_format" in text or "json_schema" in text
-
-
-class FormatChooser:
-    """The response format of one chat_json_reply call, and its one switch to the other.
-
-    Forced modes (DIYMOD_OPENAI_RESPONSE_FORMAT=json_schema|json_object) never switch and never
-    remember. In auto mode the call starts with what worked last at this base URL; it switches
-    once on a refusal: an HTTP error naming response_format, or (while json_schema is not known
-    to work here) an answer that is not usable JSON.
-    """
-
-    def __init__(self, base_url: str, setting: str) -> None:
-        self.base_url = base_url
-        self.auto = setting == "auto"
-        known = response_format_remembered(base_url) if self.auto else None
-        if known is None and self.auto and openai_itself(base_url):
-            known = JSON_SCHEMA  # nothing to find out, and no first call to hold the others up
-        self.known = known is not None
-        self.mode = known or (JSON_OBJECT if setting == JSON_OBJECT else JSON_SCHEMA)
-        self.switched = False
-
-    def refused(self, error: ModelError, *, http_refusal: bool) -> ModelError:
-        """The error to raise, marked for the immediate retry when the call switches."""
-        may_switch = self.auto and not self.switched
-        if not http_refusal:
-            may_switch = may_switch and self.mode == JSON_SCHEMA and not self.known
-        if may_switch:
-            self.mode = JSON_OBJECT if self.mode == JSON_SCHEMA else JSON_SCHEMA
-            self.switched = True
-            error.retry_now = True
-        return error
-
-    def worked(self, *, fenced: bool) -> None:
-        if self.auto:
-            # A fenced answer means the server ignored response_format: from now on the schema
-            # goes in the prompt, which is what such a server can follow.
-            response_format_remember(self.base_url, JSON_OBJECT if fenced else self.mode)
 
 
 def chat_json_reply(
@@ -428,13 +302,15 @@ def _model_call_probing(
     time anyway)."""
     if not chooser.auto or chooser.known:
         return model_call(attempt, deadline=deadline, max_retries=max_retries)
-    probe = _format_probe_lock(chooser.base_url)
+    probe = format_probe_lock(chooser.base_url)
     if not probe.acquire(timeout=_probe_wait_seconds(deadline)):
         raise ModelError("No time left for the model call", reason="deadline")
+    known = response_format_remembered(chooser.base_url)
+    if known is not None:  # found out while this call waited: no need to hold the others up
+        probe.release()
+        chooser.mode, chooser.known = known, True
+        return model_call(attempt, deadline=deadline, max_retries=max_retries)
     try:
-        known = response_format_remembered(chooser.base_url)
-        if known is not None:  # found out while this call waited
-            chooser.mode, chooser.known = known, True
         return model_call(attempt, deadline=deadline, max_retries=max_retries)
     finally:
         probe.release()

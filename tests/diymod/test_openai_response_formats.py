@@ -13,15 +13,13 @@ from typing import Any
 import pytest
 
 from diymod.openai_client import (
-    SCHEMA_ADDENDUM,
-    FormatChooser,
     ModelError,
     chat_content_parse,
     chat_json_reply,
     deadline_after,
     model_call,
-    response_format_remembered,
 )
+from diymod.response_formats import SCHEMA_ADDENDUM, FormatChooser, response_format_remembered
 from tests.support.openai_server import OpenAIServer, RecordedCall
 
 SCHEMA = {

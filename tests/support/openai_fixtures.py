@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from diymod.openai_client import response_formats_forget
+from diymod.response_formats import response_formats_forget
 from tests.support.openai_server import OpenAIServer
 
 
