@@ -10,6 +10,7 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
+import openai
 import pytest
 
 from diymod.openai_client import (
@@ -278,3 +279,37 @@ def test_no_json_object_anywhere_is_invalid_json(content: str) -> None:
     with pytest.raises(ModelError) as caught:
         chat_content_parse(completion_with(content))
     assert caught.value.reason == "invalid_json"
+
+
+# --- the test server's mimics themselves ------------------------------------------------------
+
+
+def raw_create(server: OpenAIServer, response_format: dict[str, Any]) -> Any:
+    client = openai.OpenAI(api_key="k", base_url=server.base_url, max_retries=0, timeout=5)
+    return client.chat.completions.create(
+        model="m",
+        messages=[{"role": "user", "content": "hi"}],
+        response_format=response_format,  # type: ignore[arg-type]
+    )
+
+
+def test_the_llama_cpp_mimic_refuses_json_schema_like_llama_cpp_python(
+    openai_server: OpenAIServer,
+) -> None:
+    openai_server.mimic = "llama_cpp"
+    with pytest.raises(openai.BadRequestError) as caught:
+        raw_create(openai_server, {"type": "json_schema", "json_schema": {"name": "a"}})
+    assert caught.value.body["param"] == "response_format"
+    assert "Input should be 'text' or 'json_object'" in caught.value.body["message"]
+    assert raw_create(openai_server, {"type": "json_object", "schema": SCHEMA}).choices
+
+
+def test_the_code_fence_mimic_answers_json_in_a_fence_whatever_is_asked(
+    openai_server: OpenAIServer,
+) -> None:
+    openai_server.mimic = "code_fence"
+    openai_server.respond_with(lambda body: GOOD)
+    content = raw_create(openai_server, {"type": "json_object"}).choices[0].message.content
+    assert content.startswith("Here is the JSON") and "```json\n" in content
+    with pytest.raises(ValueError):
+        openai_server.mimic = "anthropic"

@@ -174,7 +174,7 @@ class OpenAIServer:
 
     def __init__(self) -> None:
         self.delay = 0.0  # seconds every call waits before answering (settable any time)
-        self.mimic = "openai"  # how response_format is treated (module docstring)
+        self._mimic = "openai"
         self.format_refusal_status = 400  # the "llama_cpp" mimic's status for json_schema
         self._state = _State()
         self._stopping = threading.Event()
@@ -213,6 +213,17 @@ class OpenAIServer:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
     # -- programming -------------------------------------------------------------------------
+    @property
+    def mimic(self) -> str:
+        """How `/chat/completions` treats response_format (module docstring)."""
+        return self._mimic
+
+    @mimic.setter
+    def mimic(self, value: str) -> None:
+        if value not in MIMICS:
+            raise ValueError(f"unknown mimic {value!r}; one of {', '.join(MIMICS)}")
+        self._mimic = value
+
     def respond_with(self, handler: Handler, *, path: str = CHAT_PATH) -> None:
         self._state.handlers[_full_path(path)] = handler
 
@@ -277,8 +288,6 @@ class OpenAIServer:
         return (lambda body: {}) if path == CHAT_PATH else image_default_handler
 
     def _format_refused(self, body: dict[str, Any]) -> bool:
-        if self.mimic not in MIMICS:
-            raise ValueError(f"unknown mimic {self.mimic!r}")
         response_format = body.get("response_format")
         kind = response_format.get("type") if isinstance(response_format, dict) else None
         return self.mimic == "llama_cpp" and kind not in (None, "text", "json_object")
