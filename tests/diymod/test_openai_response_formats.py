@@ -5,8 +5,12 @@ and a server that ignores response_format and answers in a ```json code fence.""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -313,3 +317,36 @@ def test_the_code_fence_mimic_answers_json_in_a_fence_whatever_is_asked(
     assert content.startswith("Here is the JSON") and "```json\n" in content
     with pytest.raises(ValueError):
         openai_server.mimic = "anthropic"
+
+
+# --- the setting ----------------------------------------------------------------------------
+
+
+def settings_load(value: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DIYMOD_OPENAI_RESPONSE_FORMAT": value,
+        "DJANGO_SETTINGS_MODULE": "diymod.settings",
+    }
+    code = "import django; django.setup(); from django.conf import settings as s; "
+    code += "print(s.DIYMOD_OPENAI_RESPONSE_FORMAT)"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_bad_response_format_setting_stops_start_up_naming_the_variable() -> None:
+    result = settings_load("xml")
+    assert result.returncode != 0
+    assert "DIYMOD_OPENAI_RESPONSE_FORMAT" in result.stderr
+
+
+def test_the_response_format_setting_takes_its_documented_values() -> None:
+    result = settings_load("JSON_OBJECT")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "json_object"
