@@ -244,6 +244,10 @@ DIYMOD_OPENAI_IMAGE_TIMEOUT_SECONDS = env_float(
 )
 DIYMOD_OPENAI_TIMEOUT_SECONDS = env_float("DIYMOD_OPENAI_TIMEOUT_SECONDS", 6.0, minimum=0.1)
 DIYMOD_OPENAI_MAX_RETRIES = env_int("DIYMOD_OPENAI_MAX_RETRIES", 1, minimum=0)
+# How structured output is asked for: auto finds out per server (diymod/openai_client.py).
+DIYMOD_OPENAI_RESPONSE_FORMAT = env_choice(
+    "DIYMOD_OPENAI_RESPONSE_FORMAT", "auto", {"auto", "json_schema", "json_object"}
+)
 if DIYMOD_ANALYZER == "openai" and not OPENAI_API_KEY:
     raise ImproperlyConfigured("DIYMOD_ANALYZER=openai needs OPENAI_API_KEY")
 

@@ -216,7 +216,11 @@ def test_invalid_json_from_the_model_degrades(model: OpenAIServer, settings: Any
     model.fail_with("invalid_json")
     analysis = analyzer_get().analyze(feed_posts(5), [SPIDERS])
     assert "invalid_json" in analysis.degraded_reason
-    assert len(model.calls) == 1
+    # No ordinary retry; the one response-format retry of an unparseable answer (issue 16).
+    assert [call.body["response_format"]["type"] for call in model.calls] == [
+        "json_schema",
+        "json_object",
+    ]
 
 
 def test_one_failed_chunk_degrades_the_whole_answer(model: OpenAIServer, settings: Any) -> None:

@@ -21,6 +21,15 @@ Faults (`fail_with`): an int status (429, 500, 503...) answers with an OpenAI er
 "invalid_json" answers 200 with content that is not JSON; "refusal" answers with a refusal
 message; "drop" closes the connection without answering. `times=None` keeps failing until
 `clear_faults()`.
+
+How `/chat/completions` treats `response_format` (`server.mimic = ...`, settable any time):
+- "openai" (default; OpenAI, vLLM): takes any response_format, answers bare JSON.
+- "llama_cpp" (llama-cpp-python's server, llama-server): refuses `{"type": "json_schema"}`
+  with HTTP `format_refusal_status` (400) and an OpenAI-style error body naming
+  response_format, as llama-cpp-python's does; takes `json_object` (with or without `schema`).
+  Refused calls are recorded with fault "response_format".
+- "code_fence": ignores response_format and answers the JSON inside a ```json code fence,
+  after a line of prose, as a chat model left to itself does.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ CHAT_PATH = "/v1/chat/completions"
 IMAGE_EDIT_PATH = "/v1/images/edits"
 IMAGE_GENERATION_PATH = "/v1/images/generations"
 KNOWN_PATHS = (CHAT_PATH, IMAGE_EDIT_PATH, IMAGE_GENERATION_PATH)
+MIMICS = ("openai", "llama_cpp", "code_fence")
 
 # A valid 4x4 grey PNG, so image clients that decode the answer get a real image back.
 TINY_PNG = base64.b64decode(
@@ -67,7 +77,7 @@ class RecordedCall:
 
 @dataclass
 class Fault:
-    kind: str  # "429", "500", "invalid_json", "refusal", "drop"
+    kind: str  # "429", "500", "invalid_json", "refusal", "drop"; "response_format" (mimic)
     remaining: int | None  # None: until cleared
     path: str | None  # None: every path
     retry_after: float | None = None
@@ -107,6 +117,28 @@ def error_body(status: int) -> dict:
     }
 
 
+def response_format_refusal_body(kind: str) -> dict:
+    """What llama-cpp-python answers for a response_format type it does not know: its
+    pydantic validation message inside its OpenAI-style ErrorResponse."""
+    message = (
+        "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n"
+        "  Input should be 'text' or 'json_object' "
+        f"[type=literal_error, input_value='{kind}', input_type=str]"
+    )
+    return {
+        "error": {
+            "message": message,
+            "type": "invalid_request_error",
+            "param": "response_format",
+            "code": None,
+        }
+    }
+
+
+def code_fenced(content: dict[str, Any]) -> str:
+    return f"Here is the JSON you asked for:\n\n```json\n{json.dumps(content, indent=2)}\n```\n"
+
+
 def multipart_fields(content_type: str, raw: bytes) -> dict[str, Any]:
     """Form fields of a multipart body; repeated names (`image[]`) become lists."""
     header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
@@ -142,6 +174,8 @@ class OpenAIServer:
 
     def __init__(self) -> None:
         self.delay = 0.0  # seconds every call waits before answering (settable any time)
+        self._mimic = "openai"
+        self.format_refusal_status = 400  # the "llama_cpp" mimic's status for json_schema
         self._state = _State()
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
@@ -179,6 +213,17 @@ class OpenAIServer:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
     # -- programming -------------------------------------------------------------------------
+    @property
+    def mimic(self) -> str:
+        """How `/chat/completions` treats response_format (module docstring)."""
+        return self._mimic
+
+    @mimic.setter
+    def mimic(self, value: str) -> None:
+        if value not in MIMICS:
+            raise ValueError(f"unknown mimic {value!r}; one of {', '.join(MIMICS)}")
+        self._mimic = value
+
     def respond_with(self, handler: Handler, *, path: str = CHAT_PATH) -> None:
         self._state.handlers[_full_path(path)] = handler
 
@@ -202,12 +247,14 @@ class OpenAIServer:
             self._state.faults.clear()
 
     def reset(self) -> None:
-        """Forget calls, handlers, faults and delay (between benchmark rounds)."""
+        """Forget calls, handlers, faults, delay and mimic (between benchmark rounds)."""
         with self._state.lock:
             self._state.faults.clear()
             self._state.calls.clear()
             self._state.handlers.clear()
         self.delay = 0.0
+        self.mimic = "openai"
+        self.format_refusal_status = 400
 
     # -- inspection --------------------------------------------------------------------------
     @property
@@ -240,6 +287,11 @@ class OpenAIServer:
             return self._state.handlers[path]
         return (lambda body: {}) if path == CHAT_PATH else image_default_handler
 
+    def _format_refused(self, body: dict[str, Any]) -> bool:
+        response_format = body.get("response_format")
+        kind = response_format.get("type") if isinstance(response_format, dict) else None
+        return self.mimic == "llama_cpp" and kind not in (None, "text", "json_object")
+
     def _wait(self) -> None:
         if self.delay > 0:
             self._stopping.wait(self.delay)
@@ -267,6 +319,8 @@ def _request_handler_class(server: OpenAIServer) -> type[BaseHTTPRequestHandler]
             body = self._parse_body(raw)
             fault = server._fault_take(path)
             headers = {name.lower(): value for name, value in self.headers.items()}
+            if fault is None and path == CHAT_PATH and server._format_refused(body):
+                fault = Fault("response_format", 1, CHAT_PATH)
             server._record(RecordedCall(path, body, headers, started, fault.kind if fault else ""))
             server._wait()
             try:
@@ -289,6 +343,11 @@ def _request_handler_class(server: OpenAIServer) -> type[BaseHTTPRequestHandler]
                 self.close_connection = True
                 self.connection.close()
                 return
+            if fault is not None and fault.kind == "response_format":
+                kind = str(body["response_format"].get("type"))
+                refusal = response_format_refusal_body(kind)
+                self._send_json(server.format_refusal_status, refusal)
+                return
             if fault is not None and fault.kind.isdigit():
                 extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
                 self._send_json(int(fault.kind), error_body(int(fault.kind)), extra)
@@ -308,6 +367,8 @@ def _request_handler_class(server: OpenAIServer) -> type[BaseHTTPRequestHandler]
             if fault is not None and fault.kind == "refusal":
                 return chat_completion_body(model=model, content=None, refusal="I can't help.")
             content = server._handler_for(CHAT_PATH)(body)
+            if server.mimic == "code_fence":
+                return chat_completion_body(model=model, content=code_fenced(content))
             return chat_completion_body(model=model, content=json.dumps(content))
 
         def _send_json(self, status: int, payload: dict, extra: dict | None = None) -> None:
