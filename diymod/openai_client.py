@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import openai
 from django.conf import settings
 
+from diymod.model_errors import ModelError
 from diymod.response_formats import (
     CODE_FENCE,
     JSON_OBJECT,
@@ -49,19 +50,6 @@ MINIMAL_REASONING_MODEL = re.compile(r"^gpt-5(-mini|-nano)?(-\d{4}-\d{2}-\d{2})?
 
 _clients: dict[tuple[str, str, float], openai.OpenAI] = {}
 _clients_lock = threading.Lock()
-
-
-class ModelError(RuntimeError):
-    """A model call failed: HTTP error, timeout, refusal, unusable output, or no time left."""
-
-    def __init__(self, message: str, *, reason: str, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.reason = reason  # short code for logs and `degraded_reason`: "timeout", "http_429"...
-        self.retryable = retryable
-        self.attempts = 0  # HTTP requests made before giving up (set by model_call)
-        # Set when the call switched to the other response format: model_call retries once at
-        # once, outside the retry budget (the "one retry" of the response-format fallback).
-        self.retry_now = False
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,13 @@ import logging
 import re
 import threading
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlparse
 
 import jsonschema
 import openai
 
-if TYPE_CHECKING:
-    from diymod.openai_client import ModelError
+from diymod.model_errors import ModelError
 
 logger = logging.getLogger(__name__)
 
