@@ -74,6 +74,11 @@ class ClientAddressRateThrottle(AnonRateThrottle):
     """DRF's per-address throttle, but keyed on `client_address`: DRF's own `get_ident`
     believes any X-Forwarded-For (NUM_PROXIES unset), so varied headers got fresh budgets."""
 
+    def get_rate(self) -> str | None:
+        # Read per request, as UserScopedRateThrottle does (DRF binds rates at import).
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
+        return str(rate) if rate else None
+
     def get_ident(self, request: Request) -> str:
         return client_address(request)
 

@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -50,7 +51,7 @@ CLOSE_TOO_MANY_SOCKETS = 4429
 LARGE_FRAME_CHARACTERS = 256 * 1024
 # Pending waits remembered per socket for re-answering after a layer outage (a page's worth).
 MAX_IMAGE_WAITS = 500
-# Results this socket was told (image_url, processed_value), newest last: a result re-found
+# Results this socket was told (image_url, result path), newest last: a result re-found
 # after an outage, or pushed twice, reaches the browser once.
 MAX_TOLD_RESULTS = 2000
 # Pushes attempted shortly before the socket noticed the outage may have failed too.
@@ -341,7 +342,9 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         """Send an `image_processed` frame unless this socket was told that result already
         (a push re-found after an outage, or pushed twice). `again`: an explicit
         `wait_for_image` is always answered (the client asked, maybe after a reload)."""
-        key = (str(frame.get("image_url")), str(frame.get("processed_value")))
+        # The result's path, not its whole URL: the same result reaches a user under the base
+        # of their request or of this socket, and is still one telling.
+        key = (str(frame.get("image_url")), urlsplit(str(frame.get("processed_value"))).path)
         if key in self.told and not again:
             return
         self.told[key] = None
