@@ -48,8 +48,8 @@ def image_wait_in_thread(
     )
     if job is None:
         return NO_IMAGE_JOB
-    # Read the status AFTER joining the requesters: a job finishing in between either sees us
-    # as a requester (and pushes) or is seen done here. Never neither.
+    # Read the status AFTER finding our request: a job finishing in between either pushes to
+    # us (we are a requester) or is seen done here. Never neither.
     job.refresh_from_db()
     if job.status == "done":
         event = image_processed_event(job=job, filters=filter_texts, base_url=base_url)
