@@ -353,6 +353,7 @@ async def test_a_burst_of_sockets_on_redis_all_join_and_all_get_the_push(setting
             "CONFIG": {"hosts": [REDIS_TEST_URL], "prefix": f"diymodtest{secrets.token_hex(4)}"},
         }
     }
+    settings.DIYMOD_MAX_SOCKETS_PER_USER = 200  # the burst, not the per-user cap, is tested
     await sync_to_async(user_get_or_create)(user_id="alice")
     sockets = await asyncio.gather(*(socket_open("/ws/alice") for _ in range(150)))
     try:
