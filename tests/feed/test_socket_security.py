@@ -22,8 +22,12 @@ IMAGE_URL = "https://i.redd.it/spider-host.jpg"
 
 
 @pytest.fixture(autouse=True)
-def fresh_layer(settings: Any) -> None:
+def fresh_layer(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from imaging import services
+
     in_memory_layer_use(settings)
+    # The tests finish jobs themselves: no background run may fail them first.
+    monkeypatch.setattr(services, "image_job_dispatch", lambda *, job_id: None)
     settings.DIYMOD_PUBLIC_URL = ""
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver", "other.example"]
 
