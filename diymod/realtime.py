@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -233,6 +234,7 @@ def layer_receive_resilient(
     receive: Callable[[], Awaitable[dict[str, Any]]],
     *,
     recovered: Callable[[], Awaitable[bool]],
+    failed: Callable[[], None] | None = None,
 ) -> Callable[[], Awaitable[dict[str, Any]]]:
     """A consumer's channel-layer `receive` that never raises.
 
@@ -240,24 +242,28 @@ def layer_receive_resilient(
     would drop every socket of the process, and with them the feeds in flight on them. This
     waits instead (0.5 s doubling to 5 s) and, before receiving again, calls `recovered()`
     (the consumer joins its group again: Redis may have come back empty) until it says True.
+    `failed()` is called once when an outage begins (the consumer notes when, to find the
+    pushes it may have missed).
     """
 
     async def resilient() -> dict[str, Any]:
         delay = RECEIVE_RETRY_FIRST_SECONDS
-        failed = False
+        failing = False
         while True:
-            if failed:
+            if failing:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECEIVE_RETRY_MAX_SECONDS)
                 if not await recovered():
                     continue
                 logger.warning("realtime: channel layer back; receiving again")
-                failed, delay = False, RECEIVE_RETRY_FIRST_SECONDS
+                failing, delay = False, RECEIVE_RETRY_FIRST_SECONDS
             try:
                 return await receive()
             except Exception as error:
                 logger.warning("realtime: channel layer receive failed (%s); retrying", error)
-                failed = True
+                if not failing and failed is not None:
+                    failed()
+                failing = True
 
     return resilient
 
@@ -269,3 +275,28 @@ async def user_socket_leave(*, user_pk: int, channel_name: str) -> None:
         await asyncio.wait_for(leave, SEND_TIMEOUT_SECONDS)
     except Exception:  # the group entry expires on its own (channels-redis group_expiry)
         logger.warning("realtime: a socket could not leave %s", group, exc_info=True)
+
+
+# --- sockets per user -----------------------------------------------------------------------
+
+# Open sockets per user in THIS process (DIYMOD_MAX_SOCKETS_PER_USER is a per-process limit: an
+# exact count here never leaks the way a shared counter would when a process dies holding
+# slots). All consumers of a process share one event loop; the lock covers sync callers.
+_sockets_per_user: Counter[int] = Counter()
+_sockets_lock = threading.Lock()
+
+
+def user_socket_slot_take(*, user_pk: int, limit: int) -> bool:
+    """Count one more socket for the user; False (nothing counted) when `limit` are open."""
+    with _sockets_lock:
+        if _sockets_per_user[user_pk] >= limit:
+            return False
+        _sockets_per_user[user_pk] += 1
+        return True
+
+
+def user_socket_slot_release(*, user_pk: int) -> None:
+    with _sockets_lock:
+        _sockets_per_user[user_pk] -= 1
+        if _sockets_per_user[user_pk] <= 0:
+            del _sockets_per_user[user_pk]

@@ -7,6 +7,7 @@ scale it out. A bad value stops start-up with the variable's name (see diymod/en
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -286,10 +287,36 @@ DIYMOD_IMAGE_MAX_BYTES = env_int("DIYMOD_IMAGE_MAX_BYTES", 10 * 1024 * 1024, min
 DIYMOD_IMAGE_FETCH_TIMEOUT_SECONDS = env_float(
     "DIYMOD_IMAGE_FETCH_TIMEOUT_SECONDS", 5.0, minimum=0.1
 )
-DIYMOD_IMAGE_MAX_PIXELS = env_int("DIYMOD_IMAGE_MAX_PIXELS", 40_000_000, minimum=1)
+# Decoded-size bounds (issue 12): the header's canvas is checked before any pixel is decoded
+# (JPEGs are first reduced at decode time towards DIYMOD_IMAGE_MAX_SIDE), and every picture is
+# scaled down to DIYMOD_IMAGE_MAX_SIDE before it is transformed: one image cannot take a
+# worker's memory (a 6300x6300 PNG under the old 40 Mpx cap took the cartoon to 1 GB).
+DIYMOD_IMAGE_MAX_PIXELS = env_int("DIYMOD_IMAGE_MAX_PIXELS", 16_000_000, minimum=1)
+DIYMOD_IMAGE_MAX_SIDE = env_int("DIYMOD_IMAGE_MAX_SIDE", 2048, minimum=64)
 DIYMOD_IMAGE_EDITOR = env_choice("DIYMOD_IMAGE_EDITOR", "local", {"local", "openai"})
 # Queued or running longer than this = stuck (a killed worker's job): beat re-queues it.
 DIYMOD_IMAGE_STUCK_SECONDS = env_int("DIYMOD_IMAGE_STUCK_SECONDS", 120, minimum=1)
+
+# --- bounded work per request: images and sockets (issue 12, items 5 and 2) -----------------
+
+# Image jobs one feed (and one post) may ask for; images past the cap are left as they are.
+# A Reddit gallery holds at most 20 pictures; a page of 50 posts rarely matches 100.
+DIYMOD_IMAGES_PER_POST = env_int("DIYMOD_IMAGES_PER_POST", 20, minimum=1)
+DIYMOD_IMAGES_PER_FEED = env_int("DIYMOD_IMAGES_PER_FEED", 100, minimum=1)
+# Open WebSockets per user, counted per server process (refused past it with close code 4429).
+DIYMOD_MAX_SOCKETS_PER_USER = env_int("DIYMOD_MAX_SOCKETS_PER_USER", 32, minimum=1)
+
+# --- client addresses behind proxies (issue 12, item 6) -------------------------------------
+
+# Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For is believed; from any
+# other peer the header is ignored and REMOTE_ADDR is the client (per-address rate limits).
+DIYMOD_TRUSTED_PROXIES = env_list("DIYMOD_TRUSTED_PROXIES", [])
+try:
+    DIYMOD_TRUSTED_PROXY_NETWORKS = [
+        ipaddress.ip_network(entry, strict=False) for entry in DIYMOD_TRUSTED_PROXIES
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"DIYMOD_TRUSTED_PROXIES: {error}") from None
 
 # --- playground ---------------------------------------------------------------------------------
 

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
+from diymod.errors import ApplicationError
+from filters.authentication import user_id_clean
 from filters.models import User
 
 logger = logging.getLogger(__name__)
 
 
 def throttle_identity(request: Request) -> str:
-    """Who to count: the token's user, else the claimed `user_id`, else the client address."""
+    """Who to count: the token's user, else the user the claimed `user_id` resolves to (cleaned
+    exactly as the view cleans it, so " alice" and "alice " share alice's budget), else the
+    client address."""
     if isinstance(request.user, User):
         return f"pk:{request.user.pk}"
     claimed: Any = None
@@ -24,9 +31,56 @@ def throttle_identity(request: Request) -> str:
         claimed = request.query_params.get("user_id")
     elif isinstance(request.data, dict):
         claimed = request.data.get("user_id")
-    if isinstance(claimed, str | int) and str(claimed):
-        return f"id:{claimed}"
-    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+    try:
+        user_id = user_id_clean(claimed)
+    except ApplicationError:  # the view refuses it with a 400; count it by address meanwhile
+        user_id = None
+    if user_id is not None:
+        return f"id:{user_id}"
+    return f"ip:{client_address(request)}"
+
+
+def client_address(request: HttpRequest | Request) -> str:
+    """The client's address for per-address limits. X-Forwarded-For is believed only when the
+    peer is one of DIYMOD_TRUSTED_PROXIES (default: none, so the header is ignored): then the
+    client is the nearest address in the chain that is not itself a trusted proxy."""
+    peer = str(request.META.get("REMOTE_ADDR", "") or "")
+    if not address_is_trusted_proxy(peer):
+        return peer
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", "") or "")
+    chain = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
+    for address in reversed(chain):
+        if not address_is_trusted_proxy(address):
+            return address if address_parse(address) is not None else peer
+    return chain[0] if chain else peer
+
+
+def address_parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(address)
+    except ValueError:
+        return None
+
+
+def address_is_trusted_proxy(address: str) -> bool:
+    parsed = address_parse(address)
+    if parsed is None:
+        return False
+    networks = getattr(settings, "DIYMOD_TRUSTED_PROXY_NETWORKS", [])
+    return any(parsed in network for network in networks)
+
+
+class ClientAddressRateThrottle(AnonRateThrottle):
+    """DRF's per-address throttle, but keyed on `client_address`: DRF's own `get_ident`
+    believes any X-Forwarded-For (NUM_PROXIES unset), so varied headers got fresh budgets."""
+
+    def get_rate(self) -> str | None:
+        # Read per request, as UserScopedRateThrottle does (DRF binds rates at import).
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
+        return str(rate) if rate else None
+
+    def get_ident(self, request: Request) -> str:
+        return client_address(request)
 
 
 class UserScopedRateThrottle(SimpleRateThrottle):

@@ -301,14 +301,17 @@ def post_media_edits(
     image_matches = decision.image_matches()
     if not image_matches or not decision.post.media:
         return 0
-    from imaging.services import image_config_for, image_job_request
+    from imaging.services import image_config_for, image_job_request, image_requests_allowed
 
     ranked = sorted(image_matches, key=lambda m: -decision.specs[m.filter_id].intensity)
     texts = sorted({decision.specs[m.filter_id].text for m in ranked})
     best = decision.specs[ranked[0].filter_id]
     best_intervention = decision.image_interventions.get(best.id)
     count = 0
-    for media in decision.post.media:
+    allowed = image_requests_allowed(
+        wanted=len(decision.post.media), already_in_feed=len(media_edits)
+    )
+    for media in decision.post.media[:allowed]:
         try:
             job = image_job_request(
                 user=user,

@@ -8,10 +8,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from diymod.errors import ApplicationError
+from diymod.throttling import ClientAddressRateThrottle
 from filters.authentication import request_user_resolve
 from filters.models import Filter
 from filters.selectors import filter_get, filter_list_active
@@ -178,7 +178,7 @@ class FilterDetailApi(APIView):
         return Response({"status": "success", "message": "Filter deleted"})
 
 
-class RegisterThrottle(AnonRateThrottle):
+class RegisterThrottle(ClientAddressRateThrottle):
     scope = "register"
 
 

@@ -5,11 +5,21 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from imaging.models import ImageJob
+from imaging.models import ImageJob, ImageRequest
 from imaging.runner import image_result_url
 from imaging.services import image_job_retry
 
 THUMBNAIL = '<img src="{}" style="max-height:64px;max-width:96px" loading="lazy" alt="">'
+
+
+class ImageRequestInline(admin.TabularInline):
+    """Who asked for the job, with which filters, from which server address."""
+
+    model = ImageRequest
+    extra = 0
+    can_delete = False
+    fields = ["user", "filters", "base_url", "requested_at"]
+    readonly_fields = ["user", "filters", "base_url", "requested_at"]
 
 
 @admin.register(ImageJob)
@@ -31,7 +41,7 @@ class ImageJobAdmin(admin.ModelAdmin):
         "input_thumbnail",
         "result_thumbnail",
     ]
-    filter_horizontal = ["requesters"]
+    inlines = [ImageRequestInline]
     actions = ["retry_jobs"]
 
     @admin.display(description="Input")

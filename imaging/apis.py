@@ -17,10 +17,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from diymod.errors import ApplicationError, Unauthorized
+from filters.authentication import user_id_clean
 from filters.models import User
 from imaging.models import ImageJob
 from imaging.runner import PUBLIC_FAILURE_MESSAGE, RESULT_DIRECTORY, image_result_url
-from imaging.selectors import image_job_find
+from imaging.selectors import image_job_find_for, image_job_find_unscoped
 
 MAX_FILTERS = 50
 # Result names are content-addressed per (image, filters, intervention): safe to cache a day.
@@ -39,7 +40,38 @@ def filters_parameter_parse(raw: str | None) -> list[str]:
         raise ApplicationError("filters: must be a JSON array of strings.")
     if len(value) > MAX_FILTERS:
         raise ApplicationError(f"filters: at most {MAX_FILTERS} filters.")
+    if not all(text_is_unicode(text) for text in value):
+        # `["\ud800"]` is valid JSON but no text: no client sends it, and it cannot be stored.
+        raise ApplicationError("filters: must be valid Unicode text (no lone surrogates).")
     return value
+
+
+def text_is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def image_job_for_poll(
+    request: Request, *, image_url: str, filter_texts: list[str]
+) -> ImageJob | None:
+    """The job this poller asked for: the token's user's, else (client-id mode) that of the
+    user named by an optional `user_id`, looked up, never created. Today's extension names
+    nobody on this call (CONTRACT section 2): only then, and only in client-id mode, is the
+    answer not scoped to a user (token mode refuses anonymous polls before this)."""
+    if isinstance(request.user, User):
+        return image_job_find_for(
+            user=request.user, image_url=image_url, filter_texts=filter_texts
+        )
+    claimed = user_id_clean(request.query_params.get("user_id"))
+    if claimed is None:
+        return image_job_find_unscoped(image_url=image_url, filter_texts=filter_texts)
+    user = User.objects.filter(user_id=claimed).first()
+    if user is None:
+        return None
+    return image_job_find_for(user=user, image_url=image_url, filter_texts=filter_texts)
 
 
 def request_base_url(request: HttpRequest) -> str:
@@ -61,8 +93,18 @@ class ImageResultApi(APIView):
     @extend_schema(
         operation_id="get_img_result",
         parameters=[
-            OpenApiParameter("img_url", str, required=True, description="The image's src"),
+            OpenApiParameter(
+                "img_url",
+                str,
+                required=True,
+                description="The image's src (empty or unknown: NOT FOUND)",
+            ),
             OpenApiParameter("filters", str, description='JSON array, e.g. ["spiders"]'),
+            OpenApiParameter(
+                "user_id",
+                str,
+                description="Client-id mode: answer only for this user's own requests",
+            ),
         ],
         responses={
             200: inline_serializer(
@@ -80,11 +122,16 @@ class ImageResultApi(APIView):
     def get(self, request: Request) -> Response:
         if settings.DIYMOD_AUTH == "token" and not isinstance(request.user, User):
             raise Unauthorized("Authorization: Bearer <token> is required on this server")
-        image_url = (request.query_params.get("img_url") or "").strip()
-        if not image_url:
-            raise ApplicationError("img_url: This field is required.")
         filter_texts = filters_parameter_parse(request.query_params.get("filters"))
-        job = image_job_find(image_url=image_url, filter_texts=filter_texts)
+        raw_url = request.query_params.get("img_url")
+        if raw_url is None:  # no client omits the parameter: a malformed call
+            raise ApplicationError("img_url: This field is required.")
+        image_url = raw_url.strip()
+        if not image_url:
+            # A marked image without a usable key (a lazy gallery slide has no src): NOT FOUND
+            # makes the client stop polling; a 400 made it retry at once, 20 times a second.
+            return Response(image_result_answer(None, base_url=""))
+        job = image_job_for_poll(request, image_url=image_url, filter_texts=filter_texts)
         return Response(image_result_answer(job, base_url=request_base_url(request)))
 
 

@@ -6,11 +6,14 @@ from django.utils import timezone
 
 
 class ImageJob(models.Model):
-    """One transformation of one image for one filter set (DESIGN.md, "Images").
+    """One transformation of one image (DESIGN.md, "Images").
 
     The row is the source of truth: the Celery message only carries its id. One row per
-    (image URL, normalised filter set), enforced by the database, so the same picture seen by
-    many people, or many times, is fetched and transformed once.
+    (image URL, normalised filter set, intervention), enforced by the database: everything that
+    decides the output picture (the filter texts reach the image model's prompt), so two people
+    share a job only when they would get the same picture, and that picture is fetched and
+    transformed once. Who asked, with which filters and from which address, is one
+    `ImageRequest` each: a requester never inherits another's choices or server address.
     """
 
     class Status(models.TextChoices):
@@ -33,12 +36,6 @@ class ImageJob(models.Model):
     result_bytes = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    # The base URL of the request that created the job, for absolute result URLs when
-    # DIYMOD_PUBLIC_URL is not set (workers have no request of their own).
-    base_url = models.CharField(max_length=255, blank=True)
-    requesters = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="image_jobs", blank=True
-    )
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -52,7 +49,9 @@ class ImageJob(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["url_hash", "filter_key"], name="image_job_unique"),
+            models.UniqueConstraint(
+                fields=["url_hash", "filter_key", "intervention"], name="image_job_output_unique"
+            ),
         ]
         indexes = [models.Index(fields=["status", "queued_at"])]
 
@@ -62,3 +61,41 @@ class ImageJob(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def requesters(self) -> models.QuerySet:
+        """The users who asked for this job (and only they get its push and its answer)."""
+        from filters.models import User
+
+        return User.objects.filter(image_requests__job=self).distinct()
+
+
+class ImageRequest(models.Model):
+    """One user's request of one image with one filter set: what /get_img_result and
+    `wait_for_image` resolve (CONTRACT sections 2 and 6 name only the URL and the filters), and
+    where that user's own result URL comes from. Asking again with another intervention moves
+    the request to the other job."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="image_requests"
+    )
+    job = models.ForeignKey(ImageJob, on_delete=models.CASCADE, related_name="requests")
+    url_hash = models.CharField(max_length=64)
+    filter_key = models.CharField(max_length=64)
+    filters = models.JSONField(default=list, help_text="Filter texts as this user sent them")
+    # The validated base URL this user reached the server at (Host checked against
+    # ALLOWED_HOSTS), for their absolute result URLs when DIYMOD_PUBLIC_URL is not set.
+    base_url = models.CharField(max_length=255, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "url_hash", "filter_key"], name="image_request_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["url_hash", "filter_key"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → job {self.job_id}"

@@ -152,11 +152,11 @@ def image_result_store(*, job: ImageJob, transformed: TransformedImage) -> str:
     return name
 
 
-def public_base_url(*, job: ImageJob | None = None, base_url: str | None = None) -> str:
-    """DIYMOD_PUBLIC_URL when configured; else the given request base; else the base of the
-    request that created the job; else the embedded default's address."""
+def public_base_url(*, base_url: str | None = None) -> str:
+    """DIYMOD_PUBLIC_URL when configured; else the base the reader itself reached us at (its
+    Host checked against ALLOWED_HOSTS), never another user's; else the embedded default."""
     configured = str(getattr(settings, "DIYMOD_PUBLIC_URL", "") or "")
-    for candidate in (configured, base_url, job.base_url if job else ""):
+    for candidate in (configured, base_url):
         if candidate:
             return candidate.rstrip("/")
     return FALLBACK_BASE_URL
@@ -169,7 +169,7 @@ def image_result_url(job: ImageJob, base_url: str | None = None) -> str:
     if not media_url.startswith("/"):
         media_url = f"/{media_url}"
     media_url = media_url if media_url.endswith("/") else f"{media_url}/"
-    return f"{public_base_url(job=job, base_url=base_url)}{media_url}{job.result}"
+    return f"{public_base_url(base_url=base_url)}{media_url}{job.result}"
 
 
 def image_result_data_url(job: ImageJob) -> str | None:
@@ -203,7 +203,12 @@ def image_processed_event(
 
 
 def image_job_notify(*, job: ImageJob) -> int:
-    """Push the result to every requester; returns how many pushes the layer accepted."""
-    event = image_processed_event(job=job)
-    user_pks = list(job.requesters.values_list("pk", flat=True))
-    return sum(bool(realtime.send_to_user(user_pk, event)) for user_pk in user_pks)
+    """Push the result to every requester, each with the result URL of their own base and
+    their own filters (nobody sees another user's address or wording); returns how many
+    pushes the layer accepted (sockets re-ask after a layer outage: feed.consumers)."""
+    requests = job.requests.values_list("user_id", "filters", "base_url")
+    sent = 0
+    for user_pk, filters, base_url in requests:
+        event = image_processed_event(job=job, filters=filters, base_url=base_url or None)
+        sent += bool(realtime.send_to_user(user_pk, event))
+    return sent

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from filters.models import User
 from imaging.fetching import FetchTransientError
-from imaging.models import ImageJob
+from imaging.models import ImageJob, ImageRequest
 from imaging.runner import (
     image_job_fail,
     image_job_run,
@@ -30,7 +30,7 @@ from imaging.runner import (
     image_result_path,
     image_result_url,
 )
-from imaging.selectors import filter_key_make, image_job_find, url_hash_make
+from imaging.selectors import filter_key_make, image_request_find, url_hash_make
 from imaging.transforms import intervention_choose
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ __all__ = [
     "image_job_retry",
     "image_job_run",
     "image_job_wait",
+    "image_requests_allowed",
     "image_jobs_prune",
     "image_jobs_requeue_stuck",
     "image_processed_event",
@@ -53,6 +54,8 @@ CONFIG_TYPE = "cartoonish"  # the only deferred type the extension knows (CONTRA
 # for a stuck one.
 DEFAULT_STUCK_SECONDS = 120
 EAGER_THREADS = 2
+DEFAULT_IMAGES_PER_POST = 20
+DEFAULT_IMAGES_PER_FEED = 100
 EAGER_RETRY_DELAYS = (0.5, 2.0, 5.0)
 DATABASE_LOCKED_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 # After a failed send to the broker, jobs are left queued this long without trying again.
@@ -69,21 +72,25 @@ def image_job_request(
     intervention: str | None = None,
     base_url: str = "",
 ) -> ImageJob:
-    """The job for (image, filter set), created and queued (after commit) when new; the user
-    is added as a requester either way so the push reaches them. Never queues twice: the
-    unique constraint decides between concurrent creators."""
+    """The job that makes this picture (image, filter set, intervention), created and queued
+    (after commit) when new, and `user`'s own request of it recorded (with their validated
+    `base_url`) so the push and /get_img_result reach them and only them. Never queues twice:
+    the unique constraint decides between concurrent creators."""
+    url_hash, filter_key = url_hash_make(image_url), filter_key_make(filter_texts)
+    chosen = intervention_choose(intensity=intensity, requested=intervention)
     with transaction.atomic():
         job, created = ImageJob.objects.get_or_create(
-            url_hash=url_hash_make(image_url),
-            filter_key=filter_key_make(filter_texts),
+            url_hash=url_hash,
+            filter_key=filter_key,
+            intervention=chosen,
             defaults={
                 "image_url": image_url,
                 "filters": [text for text in filter_texts if text.strip()],
-                "intervention": intervention_choose(intensity=intensity, requested=intervention),
-                "base_url": base_url[:255],
             },
         )
-        job.requesters.add(user)
+        image_request_record(
+            user=user, job=job, filter_texts=filter_texts, base_url=base_url, move=True
+        )
         if created:
             transaction.on_commit(lambda: image_job_dispatch(job_id=job.pk), robust=True)
         elif job_is_stuck(job) or job_result_lost(job):
@@ -94,14 +101,57 @@ def image_job_request(
     return job
 
 
-def image_job_wait(*, user: User, image_url: str, filter_texts: list[str]) -> ImageJob | None:
-    """The job a socket waits for (CONTRACT section 6, `wait_for_image`), with the user added
-    as a requester so that its push reaches them; None when nothing was ever queued."""
-    job = image_job_find(image_url=image_url, filter_texts=filter_texts)
-    if job is None:
+def image_requests_allowed(*, wanted: int, already_in_feed: int) -> int:
+    """How many of a post's `wanted` images may ask for a job: at most DIYMOD_IMAGES_PER_POST
+    per post and DIYMOD_IMAGES_PER_FEED per feed (`already_in_feed` marked so far), so one
+    hostile post of 3,000 images cannot queue 3,000 jobs. Images past the cap are left as they
+    are (the post's text marker still shows)."""
+    per_post = int(getattr(settings, "DIYMOD_IMAGES_PER_POST", DEFAULT_IMAGES_PER_POST))
+    per_feed = int(getattr(settings, "DIYMOD_IMAGES_PER_FEED", DEFAULT_IMAGES_PER_FEED))
+    allowed = max(0, min(wanted, per_post, per_feed - already_in_feed))
+    if allowed < wanted:
+        logger.info("image cap: %s of a post's %s images get a job", allowed, wanted)
+    return allowed
+
+
+def image_request_record(
+    *, user: User, job: ImageJob, filter_texts: list[str], base_url: str, move: bool
+) -> ImageRequest:
+    """`user`'s request of (image, filter set): made, or pointed at `job` when `move` (their
+    filter's treatment changed), its base URL refreshed when one is given."""
+    request, created = ImageRequest.objects.get_or_create(
+        user=user,
+        url_hash=job.url_hash,
+        filter_key=job.filter_key,
+        defaults={
+            "job": job,
+            "filters": [text for text in filter_texts if text.strip()],
+            "base_url": base_url[:255],
+        },
+    )
+    if created:
+        return request
+    changes: dict[str, object] = {"requested_at": timezone.now()}
+    if move and request.job_id != job.pk:
+        changes["job"] = job
+    if base_url:
+        changes["base_url"] = base_url[:255]
+    ImageRequest.objects.filter(pk=request.pk).update(**changes)
+    return request
+
+
+def image_job_wait(
+    *, user: User, image_url: str, filter_texts: list[str], base_url: str = ""
+) -> ImageJob | None:
+    """The job a socket of `user` waits for (CONTRACT section 6, `wait_for_image`): the one
+    they asked for themselves (their socket's validated `base_url` is kept for their push);
+    None when they never asked, whoever else did."""
+    request = image_request_find(user=user, image_url=image_url, filter_texts=filter_texts)
+    if request is None:
         return None
-    job.requesters.add(user)
-    return job
+    if base_url and request.base_url != base_url[:255]:
+        ImageRequest.objects.filter(pk=request.pk).update(base_url=base_url[:255])
+    return request.job
 
 
 def image_config_for(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+
 from diymod.errors import Unauthorized
 from filters.authentication import bearer_token_parse, user_id_clean
 from filters.models import User
@@ -38,9 +41,39 @@ def scope_token(scope: dict[str, Any]) -> str | None:
     return token or bearer_token_parse(header_value(scope, b"authorization") or "")
 
 
-def scope_base_url(scope: dict[str, Any]) -> str | None:
-    """The server's absolute URL as this socket reached it, for result image URLs."""
+class HostRefused(Exception):
+    """The handshake's Host is not one of ALLOWED_HOSTS (Django answers such HTTP with 400)."""
+
+
+def allowed_hosts() -> list[str]:
+    """ALLOWED_HOSTS as Django applies it to HTTP (`HttpRequest.get_host`): with DEBUG on and
+    the setting empty, the local names."""
+    hosts = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not hosts:
+        hosts = [".localhost", "127.0.0.1", "[::1]"]
+    return hosts
+
+
+def scope_host_validated(scope: dict[str, Any]) -> str | None:
+    """The handshake's Host, checked exactly as Django checks an HTTP request's; None when the
+    handshake has none (tools, tests: their result URLs fall back to DIYMOD_PUBLIC_URL or the
+    default address). Raises HostRefused for a Host that would poison result URLs."""
     host = header_value(scope, b"host")
+    if host is None:
+        return None
+    domain, _port = split_domain_port(host)
+    if not domain or not validate_host(domain, allowed_hosts()):
+        raise HostRefused(host)
+    return host
+
+
+def scope_base_url(scope: dict[str, Any]) -> str | None:
+    """The server's absolute URL as this socket reached it, for this user's result URLs; its
+    Host was validated when the socket opened (the consumer refuses others)."""
+    try:
+        host = scope_host_validated(scope)
+    except HostRefused:
+        return None
     if not host:
         return None
     return f"{'https' if scope.get('scheme') == 'wss' else 'http'}://{host}"

@@ -6,10 +6,14 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 
 from diymod import realtime
 from diymod.errors import ApplicationError
@@ -17,9 +21,11 @@ from diymod.origins import origin_allowed
 from feed.consumers import work
 from feed.consumers.messages import feed_request_parse, image_request_parse, message_payload
 from feed.consumers.scope import (
+    HostRefused,
     header_value,
     path_user_id,
     scope_base_url,
+    scope_host_validated,
     scope_token,
     socket_user_resolve,
 )
@@ -36,11 +42,20 @@ FEED_GUARD_EXTRA_SECONDS = 10.0
 GROUP_REFRESH_SECONDS = 3600.0
 CLOSE_ORIGIN_REFUSED = 4403
 CLOSE_IDENTITY_REFUSED = 4401
+# Host not in ALLOWED_HOSTS (Django's HTTP answer would be 400): it would poison result URLs.
+CLOSE_HOST_REFUSED = 4400
+# More than DIYMOD_MAX_SOCKETS_PER_USER sockets of one user on this process.
+CLOSE_TOO_MANY_SOCKETS = 4429
 # Frames and replies this big are (de)serialised off the event loop: an 8 MB json.loads would
 # otherwise pause every socket of the process for tens of milliseconds.
 LARGE_FRAME_CHARACTERS = 256 * 1024
 # Pending waits remembered per socket for re-answering after a layer outage (a page's worth).
 MAX_IMAGE_WAITS = 500
+# Results this socket was told (image_url, result path), newest last: a result re-found
+# after an outage, or pushed twice, reaches the browser once.
+MAX_TOLD_RESULTS = 2000
+# Pushes attempted shortly before the socket noticed the outage may have failed too.
+OUTAGE_LOOKBACK = timedelta(seconds=10)
 
 
 class UserSocketConsumer(AsyncJsonWebsocketConsumer):
@@ -54,6 +69,9 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         self.other_tasks: set[asyncio.Task[None]] = set()
         # Images this socket waits for (url -> filters), answered again after a layer outage.
         self.image_waits: dict[str, list[str]] = {}
+        self.told: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self.outage_since: datetime | None = None
+        self.slot_taken = False
 
     @property
     def channel_receive(self) -> Any:
@@ -63,24 +81,49 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
     def channel_receive(self, receive: Any) -> None:
         # channels sets this in __call__; a failed receive would end the consumer and the socket.
         self._channel_receive = realtime.layer_receive_resilient(
-            receive, recovered=self.layer_recovered
+            receive, recovered=self.layer_recovered, failed=self.layer_failed
         )
 
+    def layer_failed(self) -> None:
+        self.outage_since = timezone.now() - OUTAGE_LOOKBACK
+
     async def layer_recovered(self) -> bool:
-        """After a layer outage: join again, and answer the waits whose push was lost."""
+        """After a layer outage: join again, answer the waits whose push was lost, and tell
+        of every result of this user finished since the outage began (the socket may never
+        have sent a wait: client B's feeds come over HTTP). `told` keeps it to once each."""
         await self.group_join()
         if self.joined_at < 0:
             return False
         for image_url, filter_texts in list(self.image_waits.items()):
             payload = {"image_url": image_url, "filters": filter_texts}
             self.task_start(self.image_answer(payload, recheck=True), self.other_tasks)
+        if self.outage_since is not None:
+            since, self.outage_since = self.outage_since, None
+            self.task_start(self.missed_results_send(since), self.other_tasks)
         return True
+
+    async def missed_results_send(self, since: datetime) -> None:
+        try:
+            events = await work.threaded_db(work.image_results_missed_in_thread)(
+                user=self.user, since=since, base_url=scope_base_url(self.scope)
+            )
+        except Exception:
+            logger.exception("ws: could not look up the results missed during an outage")
+            return
+        for event in events:
+            await self.image_processed_send(realtime.event_frame(event))
 
     async def connect(self) -> None:
         origin = header_value(self.scope, b"origin")
         if origin is not None and not origin_allowed(origin):
             logger.info("ws: refused origin %r", origin)
             await self.close(code=CLOSE_ORIGIN_REFUSED)
+            return
+        try:
+            scope_host_validated(self.scope)
+        except HostRefused as error:
+            logger.warning("ws: refused Host %r (not in ALLOWED_HOSTS)", str(error))
+            await self.close(code=CLOSE_HOST_REFUSED)
             return
         try:
             self.user = await work.threaded_db(socket_user_resolve)(
@@ -90,6 +133,12 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             logger.info("ws: refused identity: %s", error.message)
             await self.close(code=CLOSE_IDENTITY_REFUSED)
             return
+        limit = settings.DIYMOD_MAX_SOCKETS_PER_USER
+        if not realtime.user_socket_slot_take(user_pk=self.user.pk, limit=limit):
+            logger.warning("ws: user %s already has %s sockets here; refused", self.user.pk, limit)
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return
+        self.slot_taken = True
         await self.group_join()
         await self.accept()
 
@@ -105,6 +154,9 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for task in self.feed_tasks | self.other_tasks:
             task.cancel()
+        if self.slot_taken and self.user is not None:
+            self.slot_taken = False
+            realtime.user_socket_slot_release(user_pk=self.user.pk)
         if self.user is not None:
             await realtime.user_socket_leave(user_pk=self.user.pk, channel_name=self.channel_name)
 
@@ -262,7 +314,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             return  # its push arrived while we looked: told once is enough
         self.image_waits.pop(image_url, None)
         if isinstance(outcome, realtime.ImageProcessed):
-            await self.send_json(realtime.event_frame(outcome))
+            await self.image_processed_send(realtime.event_frame(outcome), again=not recheck)
         else:
             await self.error_send(outcome, image_url=image_url)
 
@@ -282,4 +334,21 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         frame = message["frame"]
         if frame.get("type") == realtime.ImageProcessed.message_type:
             self.image_waits.pop(frame.get("image_url"), None)
+            await self.image_processed_send(frame)
+            return
+        await self.send_json(frame)
+
+    async def image_processed_send(self, frame: dict[str, Any], *, again: bool = False) -> None:
+        """Send an `image_processed` frame unless this socket was told that result already
+        (a push re-found after an outage, or pushed twice). `again`: an explicit
+        `wait_for_image` is always answered (the client asked, maybe after a reload)."""
+        # The result's path, not its whole URL: the same result reaches a user under the base
+        # of their request or of this socket, and is still one telling.
+        key = (str(frame.get("image_url")), urlsplit(str(frame.get("processed_value"))).path)
+        if key in self.told and not again:
+            return
+        self.told[key] = None
+        self.told.move_to_end(key)
+        while len(self.told) > MAX_TOLD_RESULTS:
+            self.told.popitem(last=False)
         await self.send_json(frame)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -42,11 +43,13 @@ def image_wait_in_thread(
     """The ready event, NO_IMAGE_JOB, a failure message, or None while the job is pending."""
     from imaging.services import image_job_wait, image_processed_event
 
-    job = image_job_wait(user=user, image_url=image_url, filter_texts=filter_texts)
+    job = image_job_wait(
+        user=user, image_url=image_url, filter_texts=filter_texts, base_url=base_url or ""
+    )
     if job is None:
         return NO_IMAGE_JOB
-    # Read the status AFTER joining the requesters: a job finishing in between either sees us
-    # as a requester (and pushes) or is seen done here. Never neither.
+    # Read the status AFTER finding our request: a job finishing in between either pushes to
+    # us (we are a requester) or is seen done here. Never neither.
     job.refresh_from_db()
     if job.status == "done":
         event = image_processed_event(job=job, filters=filter_texts, base_url=base_url)
@@ -55,3 +58,17 @@ def image_wait_in_thread(
     if job.status == "failed":
         return IMAGE_FAILED
     return None
+
+
+def image_results_missed_in_thread(
+    *, user: User, since: datetime, base_url: str | None
+) -> list[realtime.ImageProcessed]:
+    """The `image_processed` events of the user's jobs done since `since` (a layer outage may
+    have eaten their push), each with the user's own filters and this socket's base URL."""
+    from imaging.selectors import image_requests_done_since
+    from imaging.services import image_processed_event
+
+    return [
+        image_processed_event(job=request.job, filters=request.filters, base_url=base_url)
+        for request in image_requests_done_since(user=user, since=since)
+    ]

@@ -120,7 +120,7 @@ def image_fetch(*, url: str, policy: FetchPolicy | None = None) -> FetchedImage:
         for _hop in range(MAX_REDIRECTS + 1):
             body, location = hop_fetch(client, current, policy, deadline)
             if location is None:
-                image, image_format = image_decode(body, policy.max_pixels)
+                image, image_format = image_decode(body, policy.max_pixels, policy.max_side)
                 return FetchedImage(url, current, body, image, image_format)
             current = urljoin(current, location)
     raise FetchRefused(f"more than {MAX_REDIRECTS} redirects")

@@ -21,7 +21,9 @@ DEFAULT_ALLOWED_HOSTS = (
 )
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_TIMEOUT_SECONDS = 5.0
-DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MAX_PIXELS = 16_000_000
+# Pictures are scaled to at most this long a side before any transform (a feed shows less).
+DEFAULT_MAX_SIDE = 2048
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 # Retrying these can succeed later; every other 4xx is the server's final word.
@@ -51,6 +53,7 @@ class FetchPolicy:
     max_bytes: int = DEFAULT_MAX_BYTES
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     max_pixels: int = DEFAULT_MAX_PIXELS
+    max_side: int = DEFAULT_MAX_SIDE
     # Trust these CA certificates instead of the system bundle (tests with a local TLS server).
     ca_file: str | None = None
 
@@ -77,4 +80,5 @@ def fetch_policy_from_settings() -> FetchPolicy:
             getattr(settings, "DIYMOD_IMAGE_FETCH_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
         ),
         max_pixels=int(getattr(settings, "DIYMOD_IMAGE_MAX_PIXELS", DEFAULT_MAX_PIXELS)),
+        max_side=int(getattr(settings, "DIYMOD_IMAGE_MAX_SIDE", DEFAULT_MAX_SIDE)),
     )

@@ -353,6 +353,7 @@ async def test_a_burst_of_sockets_on_redis_all_join_and_all_get_the_push(setting
             "CONFIG": {"hosts": [REDIS_TEST_URL], "prefix": f"diymodtest{secrets.token_hex(4)}"},
         }
     }
+    settings.DIYMOD_MAX_SOCKETS_PER_USER = 200  # the burst, not the per-user cap, is tested
     await sync_to_async(user_get_or_create)(user_id="alice")
     sockets = await asyncio.gather(*(socket_open("/ws/alice") for _ in range(150)))
     try:
@@ -545,12 +546,16 @@ async def test_sockets_close_cleanly_with_a_feed_in_flight(gated_feed: GatedFeed
 IMAGE_URL = "https://i.redd.it/spider.jpeg?width=640&amp;s=abc"
 
 
-async def image_job_make(status: str, filters: list[str] | None = None) -> Any:
-    from imaging.models import ImageJob
+async def image_job_make(
+    status: str, filters: list[str] | None = None, requester: str | None = "alice"
+) -> Any:
+    """A job in `status`, asked for by `requester` (a socket only finds jobs its user asked
+    for: issue 12, item 3)."""
+    from imaging.models import ImageJob, ImageRequest
     from imaging.selectors import filter_key_make, url_hash_make
 
     filters = ["spiders"] if filters is None else filters
-    return await ImageJob.objects.acreate(
+    job = await ImageJob.objects.acreate(
         image_url=IMAGE_URL,
         url_hash=url_hash_make(IMAGE_URL),
         filter_key=filter_key_make(filters),
@@ -559,6 +564,16 @@ async def image_job_make(status: str, filters: list[str] | None = None) -> Any:
         status=status,
         result="images/spider-result.jpg" if status == "done" else "",
     )
+    if requester is not None:
+        user = await sync_to_async(user_get_or_create)(user_id=requester)
+        await ImageRequest.objects.acreate(
+            user=user,
+            job=job,
+            url_hash=job.url_hash,
+            filter_key=job.filter_key,
+            filters=filters,
+        )
+    return job
 
 
 def wait_message(*, nested: bool = True) -> dict[str, Any]:
@@ -569,7 +584,10 @@ def wait_message(*, nested: bool = True) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("nested", [True, False])
-async def test_wait_for_a_done_image_answers_image_processed_at_once(nested: bool) -> None:
+async def test_wait_for_a_done_image_answers_image_processed_at_once(
+    nested: bool, settings: Any
+) -> None:
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "diymod.test"]
     await image_job_make("done")
     socket = await socket_open("/ws/alice", headers=[(b"host", b"diymod.test:8443")])
     await send(socket, wait_message(nested=nested))
@@ -593,7 +611,7 @@ async def test_wait_for_a_pending_image_answers_when_the_job_finishes_and_only_t
     stranger = await socket_open("/ws/bob")
     await send(socket, wait_message())
     assert await socket.receive_nothing(timeout=0.3)
-    # The waiting user became a requester of the job, so the job's own push reaches them.
+    # The waiting user is a requester of the job, so the job's own push reaches them.
     assert await job.requesters.filter(user_id="alice").aexists()
 
     def job_finish() -> None:

@@ -143,7 +143,10 @@ def test_the_database_refuses_a_second_row_for_the_same_image_and_filters(
 
     with pytest.raises(IntegrityError), transaction.atomic():
         ImageJob.objects.create(
-            image_url=job.image_url, url_hash=job.url_hash, filter_key=job.filter_key
+            image_url=job.image_url,
+            url_hash=job.url_hash,
+            filter_key=job.filter_key,
+            intervention=job.intervention,
         )
 
 
@@ -225,7 +228,9 @@ def test_without_a_public_url_results_use_the_requests_base(
     image_job_run(job_id=job.pk)
     job.refresh_from_db()
 
-    config = image_config_for(job, filter_texts=["spiders"], best_filter="spiders")
+    config = image_config_for(
+        job, filter_texts=["spiders"], best_filter="spiders", base_url="http://10.0.0.2:8000"
+    )
 
     assert config["processedUrl"] == f"http://10.0.0.2:8000/media/{job.result}"
 
@@ -265,13 +270,14 @@ def test_every_requester_gets_one_image_processed_with_the_contract_payload(
 
     job.refresh_from_db()
     result_url = f"{PUBLIC_URL}/media/{job.result}"
-    for listener in listeners.values():
+    for user, listener in listeners.items():
         (frame,) = listener.frames()
         assert frame["type"] == "image_processed"
         assert frame["image_url"] == url
         assert frame["processed_value"] == frame["result"] == result_url
         assert isinstance(frame["result"], str)
-        assert frame["filters"] == ["Spiders"]
+        # Each requester's own wording (issue 12.3: nothing of another user's request leaks).
+        assert frame["filters"] == (["Spiders"] if user == alice else ["spiders"])
         assert frame["timestamp"]
         assert frame["data"]["image_url"] == url and frame["data"]["result"] == result_url
         inline = base64.b64decode(frame["base64_url"].removeprefix("data:image/jpeg;base64,"))
@@ -291,17 +297,21 @@ def test_a_big_result_is_pushed_without_a_data_url(alice: User, image_server: Im
     assert frame["processed_value"].endswith(".png")
 
 
-def test_a_user_who_waits_later_is_added_as_a_requester(
+def test_a_user_waits_for_their_own_request_and_never_for_another_users(
     alice: User, bob: User, dispatched: list[int]
 ) -> None:
     job = request(alice, "https://i.redd.it/a.jpg", ["spiders"])
 
-    waited = image_job_wait(
-        user=bob, image_url="https://i.redd.it/a.jpg", filter_texts=["Spiders"]
+    mine = image_job_wait(
+        user=alice, image_url="https://i.redd.it/a.jpg", filter_texts=["Spiders"]
+    )
+    theirs = image_job_wait(
+        user=bob, image_url="https://i.redd.it/a.jpg", filter_texts=["spiders"]
     )
 
-    assert waited is not None and waited.pk == job.pk
-    assert set(job.requesters.all()) == {alice, bob}
+    assert mine is not None and mine.pk == job.pk
+    assert theirs is None  # bob never asked: alice's job is none of his business (issue 12.3)
+    assert set(job.requesters.all()) == {alice}
 
 
 def test_waiting_for_an_image_nobody_asked_for_is_none(bob: User) -> None:
@@ -585,3 +595,73 @@ def test_an_unreachable_broker_leaves_jobs_queued_and_is_not_retried_for_every_i
 
     assert attempts == [first.pk]
     assert set(ImageJob.objects.values_list("status", flat=True)) == {"queued"}
+
+
+# --- issue 12: per-requester treatment and address, bounded work ------------------------------
+
+
+def test_another_users_treatment_is_another_job_and_never_chosen_for_them(
+    alice: User, bob: User, dispatched: list[int]
+) -> None:
+    url = "https://i.redd.it/shared.jpg"
+    attacker = request(alice, url, ["spiders"], intervention="grayscale")
+    victim = request(bob, url, ["spiders"], intervention="blur")
+    same_as_victim = request(alice, "https://i.redd.it/other.jpg", ["spiders"], intensity=1)
+
+    assert attacker.pk != victim.pk
+    assert (attacker.intervention, victim.intervention) == ("grayscale", "blur")
+    assert set(victim.requesters.all()) == {bob} and set(attacker.requesters.all()) == {alice}
+    assert same_as_victim.intervention == "blur"  # intensity 1 picks blur, like bob's choice
+    assert ImageJob.objects.filter(url_hash=victim.url_hash).count() == 2
+
+
+def test_two_users_who_would_get_the_same_picture_share_one_job(
+    alice: User, bob: User, dispatched: list[int]
+) -> None:
+    first = request(alice, "https://i.redd.it/x.jpg", ["spiders"], intervention="blur")
+    second = request(bob, "https://i.redd.it/x.jpg", ["Spiders"], intensity=1)
+
+    assert first.pk == second.pk and ImageJob.objects.count() == 1
+
+
+def test_changing_ones_treatment_moves_ones_request_to_the_other_job(
+    alice: User, dispatched: list[int]
+) -> None:
+    from imaging.selectors import image_job_find_for
+
+    url = "https://i.redd.it/y.jpg"
+    request(alice, url, ["spiders"], intervention="blur")
+    later = request(alice, url, ["spiders"], intervention="pixelate")
+
+    found = image_job_find_for(user=alice, image_url=url, filter_texts=["spiders"])
+    assert found is not None and found.pk == later.pk
+
+
+def test_each_requester_is_pushed_the_url_of_their_own_base_never_the_creators(
+    alice: User, bob: User, image_server: ImageServer, settings, dispatched: list[int]
+) -> None:
+    settings.DIYMOD_PUBLIC_URL = ""
+    url = image_server.url("/image.jpg?w=90&h=60&seed=12")
+    listeners = {alice: GroupListener(alice), bob: GroupListener(bob)}
+    # The creator reached the server through another (allowed) name than the victim.
+    request(alice, url, base_url="http://attacker-chosen.example:8000")
+    job = request(bob, url, base_url="http://127.0.0.1:8000")
+
+    image_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    (attacker_frame,) = listeners[alice].frames()
+    (victim_frame,) = listeners[bob].frames()
+    assert victim_frame["processed_value"] == f"http://127.0.0.1:8000/media/{job.result}"
+    assert "attacker-chosen" not in str(victim_frame)
+    assert attacker_frame["processed_value"].startswith("http://attacker-chosen.example:8000/")
+
+
+def test_a_post_with_thousands_of_images_queues_only_the_per_post_cap(settings) -> None:
+    settings.DIYMOD_IMAGES_PER_POST = 20
+    settings.DIYMOD_IMAGES_PER_FEED = 100
+
+    assert services.image_requests_allowed(wanted=3000, already_in_feed=0) == 20
+    assert services.image_requests_allowed(wanted=5, already_in_feed=0) == 5
+    assert services.image_requests_allowed(wanted=20, already_in_feed=90) == 10
+    assert services.image_requests_allowed(wanted=20, already_in_feed=100) == 0

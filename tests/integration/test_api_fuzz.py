@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -203,3 +203,79 @@ def test_a_nul_in_any_text_field_is_never_a_server_error(fuzzed_server: LiveServ
         for name, (method, path, arguments) in calls.items():
             statuses[name] = client.request(method.upper(), path, **arguments).status_code
     assert all(status < 500 for status in statuses.values()), statuses
+
+
+# --- issue 12 (items 3, 4) and 13.2: the image poll and the socket wait ----------------------
+
+# Any code point, lone surrogates included: `json.dumps` sends them as `\ud800` escapes, which
+# decode back to lone surrogates on the server (valid JSON, no valid text).
+any_text = st.text(
+    alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()),
+    max_size=12,
+)
+percent_bytes = st.binary(max_size=12).map(lambda raw: "".join(f"%{b:02X}" for b in raw))
+
+
+@pytest.mark.timeout(180)
+def test_any_image_poll_is_answered_without_a_server_error(fuzzed_server: LiveServer) -> None:
+    with httpx.Client(base_url=fuzzed_server.base_url, timeout=30) as client:
+
+        @given(
+            img_url=percent_bytes | st.sampled_from(["", " ", "https://i.redd.it/a.jpg"]),
+            filters=st.lists(any_text, max_size=3).map(json.dumps) | any_text,
+            user_id=st.none() | percent_bytes,
+        )
+        @example(img_url="", filters="[]", user_id=None)  # issue 13.2: was a 400
+        @example(img_url="https://i.redd.it/a.jpg", filters='["\\ud800"]', user_id=None)
+        @example(img_url="%ED%A0%80", filters="[]", user_id="%ED%A0%80")
+        @settings(
+            max_examples=60,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
+        def fuzz(img_url: str, filters: str, user_id: str | None) -> None:
+            encoded = httpx.QueryParams({"filters": filters.encode("utf-8", "surrogatepass")})
+            query = f"img_url={img_url}&{encoded}"
+            if user_id is not None:
+                query += f"&user_id={user_id}"
+            answer = client.get(f"/get_img_result?{query}")
+            assert answer.status_code < 500, (query, answer.text[:300])
+            if answer.status_code == 200:
+                assert answer.json()["status"] in {"NOT FOUND", "PENDING", "COMPLETED", "FAILED"}
+            if img_url.strip() in ("", "%20") and answer.status_code == 200:
+                assert answer.json() == {"status": "NOT FOUND"}
+
+        fuzz()
+
+
+@pytest.mark.timeout(120)
+def test_any_wait_for_image_is_answered_and_the_socket_stays_open(
+    fuzzed_server: LiveServer,
+) -> None:
+    url = f"{fuzzed_server.ws_url}/ws/fuzz-waiter"
+    with connect(url, origin="https://www.reddit.com", open_timeout=10) as socket:
+
+        @given(image_url=any_text, filters=st.lists(any_text, max_size=3) | any_text)
+        @settings(
+            max_examples=60,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
+        def fuzz(image_url: str, filters: list[str] | str) -> None:
+            frame = {
+                "type": "wait_for_image",
+                "data": {"image_url": image_url, "filters": filters},
+            }
+            socket.send(json.dumps(frame))  # ensure_ascii: surrogates travel as escapes
+            answer = json.loads(socket.recv(timeout=20))
+            assert answer["type"] == "error", answer  # nobody asked for any of these
+
+        fuzz()
+        socket.send('{"type": "ping"}')
+        assert json.loads(socket.recv(timeout=10))["type"] == "pong"

@@ -249,6 +249,64 @@ async def test_a_redis_outage_keeps_feeds_answering_and_pending_images_are_answe
             redis_server.start()
 
 
+@pytest.mark.timeout(150)
+async def test_a_socket_that_never_waited_hears_of_results_finished_in_an_outage_once(
+    cluster_base_env: dict[str, str],
+    cluster_factory: list[Cluster],
+    redis_server: RedisServer,
+    image_server,  # noqa: ANN001
+) -> None:
+    """Client B's feeds come over HTTP and its socket need not send `wait_for_image`: a job
+    that finishes while Redis is down loses its push, and the socket must still be told, once
+    (issue 12, item 7), on whichever web process it is."""
+    cluster = Cluster(cluster_base_env)
+    cluster_factory.append(cluster)
+    web_a = await asyncio.to_thread(cluster.web_start)  # one at a time: 2 shared cores
+    web_b = await asyncio.to_thread(cluster.web_start)
+    await asyncio.to_thread(cluster.worker_start, "w1")
+    run = uuid.uuid4().hex[:6]
+    user = f"silent-{run}"
+    await asyncio.to_thread(filter_add, web_a.base_url, user, "spiders")
+    sockets = [ReconnectingSocket(f"{web.ws_url}/ws/{user}") for web in (web_a, web_b)]
+    for socket in sockets:
+        await socket.start()
+    posts = [
+        shreddit_post(
+            f"t3_quiet{n}",
+            "A spider on my desk",
+            image_server.url(f"/image.jpg?w=120&h=90&seed={n}&run={run}&delay=2.5"),
+        )
+        for n in range(2)
+    ]
+    try:
+        answer = await asyncio.to_thread(feed_post, web_a.base_url, user, reddit_feed(*posts))
+        images = deferred_sources(answer.json()["feed"]["response"])
+        assert len(images) == 2
+        # The worker holds both jobs (fetching, 2.5 s); Redis goes before they finish.
+        await asyncio.sleep(0.5)
+        redis_server.stop()
+        await asyncio.sleep(OUTAGE_SECONDS + 1.0)  # the jobs finish meanwhile: pushes fail
+        redis_server.start()
+
+        deadline = time.monotonic() + 40
+        while not all(socket.heard.keys() >= set(images) for socket in sockets):
+            assert time.monotonic() < deadline, (
+                f"unanswered: {[sorted(set(images) - s.heard.keys()) for s in sockets]}\n"
+                f"{cluster.logs()}"
+            )
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(3.0)  # a late or doubled push would arrive by now
+        for socket in sockets:
+            assert all(socket.heard[url] == 1 for url in images), socket.heard
+        assert not any(socket.pending for socket in sockets)  # none of them ever waited
+        assert [socket.connections for socket in sockets] == [1, 1]
+    finally:
+        for socket in sockets:
+            await socket.stop()
+        if not redis_server.ping():
+            redis_server.start()
+
+
 async def test_a_failed_layer_receive_is_retried_after_the_socket_rejoins(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

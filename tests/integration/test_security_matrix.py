@@ -619,3 +619,200 @@ def test_result_files_never_leave_the_results_folder(server: LiveServer, path: s
 
     assert answer.status_code in (400, 404), answer.text[:200]
     assert b"SQLite format" not in answer.content and b"root:" not in answer.content
+
+
+# --- issue 12: host poisoning, shared jobs, limits, forwarded headers ------------------------
+
+
+async def socket_with_host(
+    server: LiveServer, path: str, host: str
+) -> websockets.ClientConnection:
+    """A socket whose handshake names `host` while it really connects to the live server."""
+    port = int(server.base_url.rsplit(":", 1)[1])
+    return await websockets.connect(
+        f"ws://{host}{path}", origin=ORIGIN, host="127.0.0.1", port=port, open_timeout=10
+    )
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.evil.example"])
+def test_a_socket_with_a_host_outside_allowed_hosts_is_refused(
+    server: LiveServer, host: str
+) -> None:
+    async def attempt() -> bool:
+        try:
+            socket = await socket_with_host(server, f"/ws/mallory-{uuid.uuid4().hex[:6]}", host)
+        except websockets.InvalidStatus:
+            return False
+        await socket.close()
+        return True
+
+    assert asyncio.run(attempt()) is False
+
+
+def test_a_victims_push_never_carries_an_attackers_host(
+    server: LiveServer, public: ImageServer
+) -> None:
+    """The attacker asks first (over HTTP, through another allowed name of the server) for the
+    very image the victim will see; the victim's socket still gets its own host's URL."""
+    port = server.base_url.rsplit(":", 1)[1]
+    attacker, victim = (f"{name}-{uuid.uuid4().hex[:8]}" for name in ("mallory", "victim"))
+    for user in (attacker, victim):
+        filter_add(server.base_url, user, "spiders")
+    image = public.url(f"/image.jpg?w=64&h=48&seed={uuid.uuid4().int % 1000}&delay=1.0")
+    body = reddit_feed(spider_post("t3_h", image))
+
+    async def scenario() -> list[dict]:
+        async with websockets.connect(f"{server.ws_url}/ws/{victim}", origin=ORIGIN) as socket:
+            httpx.post(
+                f"http://127.0.0.1:{port}/get_feed",
+                json={
+                    "user_id": attacker,
+                    "url": REDDIT_URL,
+                    "data": {"feed_info": {"response": body}},
+                },
+                headers={"Host": f"localhost:{port}"},
+                timeout=30,
+            ).raise_for_status()
+            await asyncio.to_thread(feed_post, server.base_url, victim, body)
+            frames = [json.loads(await asyncio.wait_for(socket.recv(), 20))]
+            while True:
+                try:
+                    frames.append(json.loads(await asyncio.wait_for(socket.recv(), 0.5)))
+                except TimeoutError:
+                    return frames
+
+    frames = asyncio.run(scenario())
+
+    pushes = [frame for frame in frames if frame["type"] == "image_processed"]
+    assert len(pushes) == 1, frames
+    assert pushes[0]["processed_value"].startswith(f"{server.base_url}/media/")
+    assert "localhost" not in json.dumps(frames) and "evil" not in json.dumps(frames)
+
+
+def test_polling_another_users_image_by_their_url_and_filters_is_not_found(
+    server: LiveServer, public: ImageServer
+) -> None:
+    alice, bob = (f"{name}-{uuid.uuid4().hex[:8]}" for name in ("alice", "bob"))
+    filter_add(server.base_url, alice, "spiders")
+    image = public.url(f"/image.jpg?w=32&h=24&seed={uuid.uuid4().int % 1000}")
+    feed_post(server.base_url, alice, reddit_feed(spider_post("t3_s", image)))
+
+    def poll(user: str) -> dict:
+        answer = httpx.get(
+            f"{server.base_url}/get_img_result",
+            params={"img_url": image, "filters": '["spiders"]', "user_id": user},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    assert poll(bob) == {"status": "NOT FOUND"}
+    assert poll(alice)["status"] in ("PENDING", "COMPLETED")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"img_url": ""},
+        {"img_url": "   "},
+        {"img_url": "", "filters": '["spiders"]'},
+        {"img_url": "https://i.redd.it/never.jpg", "filters": "[]"},
+    ],
+)
+def test_empty_or_unknown_image_keys_are_not_found_so_clients_back_off(
+    server: LiveServer, params: dict[str, str]
+) -> None:
+    answer = httpx.get(f"{server.base_url}/get_img_result", params=params, timeout=10)
+
+    assert answer.status_code == 200 and answer.json() == {"status": "NOT FOUND"}
+
+
+def test_a_lone_surrogate_in_the_polled_filters_is_a_4xx(server: LiveServer) -> None:
+    answer = httpx.get(
+        f"{server.base_url}/get_img_result",
+        params={"img_url": "https://i.redd.it/x.jpg", "filters": '["\\ud800"]'},
+        timeout=10,
+    )
+
+    assert answer.status_code == 400 and answer.json()["status"] == "error"
+
+
+def test_one_post_with_thousands_of_images_queues_only_the_per_post_cap(
+    server: LiveServer, public: ImageServer
+) -> None:
+    user = f"gallery-{uuid.uuid4().hex[:8]}"
+    filter_add(server.base_url, user, "spiders")
+    seed = uuid.uuid4().hex[:8]
+    images = "".join(
+        f'<img class="i18n-post-media-img" src="{public.url(f"/image.jpg?w=8&h=8&s={seed}{n}")}" '
+        f'alt="a spider">'
+        for n in range(3000)
+    )
+    post = (
+        '<shreddit-post id="t3_many" post-title="x" author="someone" post-type="gallery" '
+        'permalink="/r/t/comments/t3_many/"><a slot="title" href="/r/t/many">A spider gallery</a>'
+        f'<div slot="post-media-container">{images}</div></shreddit-post>'
+    )
+
+    answer = feed_post(server.base_url, user, reddit_feed(post), timeout=60)
+
+    assert answer.status_code == 200
+    html = answer.json()["feed"]["response"]
+    assert 0 < html.count("diy-mod-image=") <= 20
+
+
+def test_a_users_sockets_past_the_limit_are_refused_and_other_users_are_not(
+    server: LiveServer,
+) -> None:
+    user, other = (f"{name}-{uuid.uuid4().hex[:8]}" for name in ("many", "other"))
+
+    async def scenario() -> tuple[int, bool]:
+        opened: list[websockets.ClientConnection] = []
+        refused_at = -1
+        try:
+            for n in range(40):
+                try:
+                    opened.append(
+                        await websockets.connect(f"{server.ws_url}/ws/{user}", origin=ORIGIN)
+                    )
+                except websockets.InvalidStatus:
+                    refused_at = n
+                    break
+            async with websockets.connect(f"{server.ws_url}/ws/{other}", origin=ORIGIN):
+                other_opened = True
+        finally:
+            for socket in opened:
+                await socket.close()
+        return refused_at, other_opened
+
+    refused_at, other_opened = asyncio.run(scenario())
+
+    assert refused_at == 32  # DIYMOD_MAX_SOCKETS_PER_USER's default
+    assert other_opened
+
+
+def test_register_limits_ignore_forged_forwarded_headers(server: LiveServer) -> None:
+    statuses = [
+        httpx.post(
+            f"{server.base_url}/auth/register",
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+            timeout=10,
+        ).status_code
+        for n in range(25)
+    ]
+
+    assert 429 in statuses and statuses.count(200) <= 20
+
+
+def test_chat_limits_count_the_resolved_user_whatever_the_spacing(server: LiveServer) -> None:
+    user = f"spaced-{uuid.uuid4().hex[:8]}"
+    statuses = [
+        httpx.post(
+            f"{server.base_url}/chat",
+            json={"user_id": spaced, "message": "show my filters"},
+            timeout=20,
+        ).status_code
+        for spaced in [user, f" {user}", f"{user} ", f"\t{user}"] * 9  # 36 > 30/min
+    ]
+
+    assert 429 in statuses
