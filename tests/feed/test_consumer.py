@@ -382,7 +382,9 @@ class GatedFeed:
         self.release = threading.Event()
         self.calls = 0
 
-    def __call__(self, *, user: User, url: str, body: str, base_url: str | None) -> Any:
+    def __call__(
+        self, *, user: User, url: str, body: str, base_url: str | None, cancelled: Any
+    ) -> Any:
         self.calls += 1
         self.release.wait(10)
         return type("Result", (), {"response": body.upper(), "stats": {}, "degraded": False})()
@@ -440,8 +442,11 @@ async def test_processing_response_has_the_contract_shape_for_both_client_shapes
         reply = await answer_of_type(socket, "processing_response")
         assert reply["requestId"] == "req-1"
         assert reply["data"]["feed"]["response"] == REDDIT_FEED.upper()
-        assert reply["feed"] == reply["data"]["feed"]
+        # CONTRACT section 6 (issue 13.3): the feed once, under `data`; small fields both places.
+        assert "feed" not in reply
         assert isinstance(reply["data"]["processingTime"], float)
+        assert reply["processingTime"] == reply["data"]["processingTime"]
+        assert reply["data"]["requestId"] == "req-1"
     await socket.disconnect()
 
 
@@ -474,7 +479,7 @@ async def test_the_feed_runs_for_the_sockets_own_user(
 ) -> None:
     seen: list[str] = []
 
-    def recording(*, user: User, url: str, body: str, base_url: str | None) -> Any:
+    def recording(*, user: User, url: str, body: str, base_url: str | None, cancelled: Any) -> Any:
         seen.append(user.user_id)
         return gated_feed(user=user, url=url, body=body, base_url=base_url)
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from filters.services import filter_create, user_get_or_create
 from tests.feed.samples import REDDIT_URL, X_URL, reddit_feed, shreddit_post, tweet, x_timeline
+from tests.support.markers import injectable_texts, visible_start_markers
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,12 @@ HOSTILE_FRAGMENTS = [
     "\x00",
     "\ud7ff\U0010ffff",
     "&#x3C;",
+    # Marker spellings the page decodes (issue 12.1): character references, escapes, NULs.
+    "&#95;&#95;BLUR_START&#95;&#95;&lt;img src=x onerror=alert(1)&gt;",
+    "&lowbar;&UnderBar;&#x4f;VERLAY&#95START__",
+    "__RE\x00WRITE_START__",
+    "\\u005f\\u005fBLUR_START\\u005f_",
+    "__\\u0052EWRITE_START__<b>",
     "<" * 50,
     "[" * 200,
 ]
@@ -159,12 +166,44 @@ def test_mangled_feeds_come_back_as_a_feed(
 def test_a_user_without_filters_gets_any_feed_back_unchanged(
     api_client, case: tuple[str, str]
 ) -> None:  # noqa: ANN001
+    """Unchanged unless it spells a marker itself (issue 12.1): that one is defanged."""
     url, body = case
 
     answer = post(api_client, feed_payload("nobody-filters-nothing", url, body))
 
     assert answer.status_code == 200, answer.content[:500]
-    assert answer.json()["feed"]["response"] == body
+    returned = answer.json()["feed"]["response"]
+    platform = "x" if url == X_URL else "reddit"
+    if visible_start_markers(platform, body) == 0 and not any(
+        word in body for word in ("BLUR", "OVERLAY", "REWRITE")
+    ):
+        assert returned == body
+    assert visible_start_markers(platform, returned) == 0
+
+
+@pytest.mark.usefixtures("embedded")
+@HOSTILE_SETTINGS
+@given(
+    case=st.one_of(
+        st.tuples(st.just(REDDIT_URL), mangled_feed(REDDIT_SAMPLE)),
+        st.tuples(st.just(X_URL), mangled_feed(X_SAMPLE)),
+    ),
+    user_id=st.sampled_from(["alice", "nobody-filters-nothing"]),
+)
+def test_no_response_carries_a_marker_the_server_did_not_write(
+    api_client, case: tuple[str, str], user_id: str
+) -> None:  # noqa: ANN001
+    """Issue 12.1: whatever a feed spells, no text the client inserts as HTML holds markup,
+    and a user the server marks nothing for sees no start marker at all."""
+    url, body = case
+    platform = "x" if url == X_URL else "reddit"
+
+    answer = post(api_client, feed_payload(user_id, url, body)).json()
+
+    returned = answer["feed"]["response"]
+    assert injectable_texts(platform, returned) == []
+    if not answer["posts"]:
+        assert visible_start_markers(platform, returned) == 0
 
 
 @pytest.mark.usefixtures("embedded")
