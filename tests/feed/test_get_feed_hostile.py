@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from filters.services import filter_create, user_get_or_create
 from tests.feed.samples import REDDIT_URL, X_URL, reddit_feed, shreddit_post, tweet, x_timeline
-from tests.support.markers import injectable_texts, visible_start_markers
+from tests.support.markers import injectable_texts, marker_spelled, visible_start_markers
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +214,48 @@ def test_the_unmangled_samples_are_moderated(api_client, url: str, body: str) ->
 
     assert answer["stats"]["matched"] == 1
     assert "__REWRITE_START__" in answer["feed"]["response"]
+
+
+@st.composite
+def feed_spelling_a_marker(draw: st.DrawFn) -> tuple[str, str, str]:
+    """(platform, url, body): a sample feed with one start marker, each character in a random
+    spelling the page decodes, around markup, at a random place of a post's text (or anywhere
+    in the Reddit document)."""
+    platform = draw(st.sampled_from(["reddit", "x"]))
+    spelled = marker_spelled(
+        platform,
+        draw(st.lists(st.integers(0, 7), min_size=1, max_size=20)),
+        draw(st.integers(0, 2)),
+        draw(st.booleans()),
+    )
+    if platform == "x":
+        text = f"{spelled}<img src=x onerror=alert(1)>__BLUR_END__"
+        words = draw(st.sampled_from(["a spider on my wall", "lunch was good"]))
+        at = draw(st.integers(0, len(words)))
+        body = x_timeline(tweet("1", "@@"), tweet("2", "a spider again"))
+        return platform, X_URL, body.replace("@@", words[:at] + text + words[at:])
+    text = f"{spelled}&lt;img src=x onerror=alert(1)&gt;__BLUR_END__"
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(REDDIT_SAMPLE)))
+        return platform, REDDIT_URL, REDDIT_SAMPLE[:at] + text + REDDIT_SAMPLE[at:]
+    title = draw(st.sampled_from(["A spider", "My cat"]))
+    return platform, REDDIT_URL, reddit_feed(shreddit_post("t3_h", f"{title} {text}", "Hairy"))
+
+
+@pytest.mark.usefixtures("embedded")
+@HOSTILE_SETTINGS
+@given(case=feed_spelling_a_marker(), user_id=st.sampled_from(["alice", "nobody"]))
+def test_a_marker_in_any_spelling_never_survives(
+    api_client, case: tuple[str, str, str], user_id: str
+) -> None:  # noqa: ANN001
+    """Issue 12.1, as a property: the oracle sees the planted marker in what was sent, and
+    sees no unwritten one in what comes back."""
+    platform, url, body = case
+    assert visible_start_markers(platform, body) >= 1
+
+    answer = post(api_client, feed_payload(user_id, url, body)).json()
+
+    returned = answer["feed"]["response"]
+    assert injectable_texts(platform, returned) == []
+    if not answer["posts"]:
+        assert visible_start_markers(platform, returned) == 0

@@ -62,3 +62,30 @@ def injectable_texts(platform: str, body: str) -> list[str]:
         for text in page_texts(platform, body)
         if any(marker in text for marker in START_MARKERS) and "<" in text
     ]
+
+
+def _html_spellings(character: str, following: str) -> list[str]:
+    code = ord(character)
+    spellings = [character, f"&#{code};", f"&#00{code};", f"&#x{code:x};", f"&#X{code:X};"]
+    if not following.isdigit():  # a reference without `;` ends at the first non-digit
+        spellings.append(f"&#{code}")
+    if character == "_":
+        spellings += ["&lowbar;", "&UnderBar;"]
+    return spellings
+
+
+def marker_spelled(platform: str, choices: list[int], marker_index: int, nuls: bool) -> str:
+    """One start marker, each character spelled as `choices` pick (any way the page decodes
+    it: literal, character references, `\\u00XX` escapes), NULs between characters on Reddit."""
+    marker = START_MARKERS[marker_index % len(START_MARKERS)]
+    pieces = []
+    for position, character in enumerate(marker):
+        following = marker[position + 1 : position + 2]
+        if platform == "x":
+            options = [character, f"\\u{ord(character):04x}", f"\\u{ord(character):04X}"]
+        else:
+            options = _html_spellings(character, following)
+        pieces.append(options[choices[position % len(choices)] % len(options)])
+        if nuls and platform != "x" and position % 3 == 1:
+            pieces.append("\x00")
+    return "".join(pieces)
