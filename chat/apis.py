@@ -17,7 +17,7 @@ from chat.assistant.replies import REPLY_TYPES
 from chat.services import MESSAGE_MAX_CHARS, chat_image_read, chat_reply
 from chat.uploads import MemoryOnlyUploadHandler
 from diymod.errors import ApplicationError
-from diymod.throttling import ChatRateThrottle
+from diymod.throttling import ChatRateThrottle, request_body_parse
 from filters.authentication import request_user_resolve, user_id_clean
 from filters.models import Filter, User
 
@@ -98,6 +98,7 @@ def input_validated(
 
 
 def body_dict(request: Request) -> dict[str, Any]:
+    request_body_parse(request)  # also where no rate limit has read it first
     if not isinstance(request.data, dict):
         raise ApplicationError("Request body must be a JSON object.")
     return request.data

@@ -233,6 +233,8 @@ DIYMOD_ANALYZER = env_choice("DIYMOD_ANALYZER", "auto", {"auto", "embedded", "op
 DIYMOD_ONNX_THREADS = env_int("DIYMOD_ONNX_THREADS", 1, minimum=1)
 DIYMOD_WARM_ANALYZER = env_bool("DIYMOD_WARM_ANALYZER", True)
 DIYMOD_FEED_CACHE_SECONDS = env_int("DIYMOD_FEED_CACHE_SECONDS", 7 * 24 * 3600, minimum=1)
+# Filters one user may hold (POST /filters past it is a 400); a feed uses at most this many.
+DIYMOD_MAX_FILTERS_PER_USER = env_int("DIYMOD_MAX_FILTERS_PER_USER", 200, minimum=1)
 
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_url("OPENAI_BASE_URL", {"http", "https"})

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -18,6 +19,14 @@ from filters.authentication import user_id_clean
 from filters.models import User
 
 logger = logging.getLogger(__name__)
+
+
+def request_body_parse(request: Request) -> None:
+    """Parse the body now; a body Django refuses to parse is the client's 400, never a 500."""
+    try:
+        request.data  # noqa: B018
+    except (TooManyFieldsSent, TooManyFilesSent) as error:
+        raise ApplicationError(f"Request body refused: {error}") from None
 
 
 def throttle_identity(request: Request) -> str:
@@ -96,7 +105,7 @@ class UserScopedRateThrottle(SimpleRateThrottle):
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         # Parse the body outside the guard below: a malformed body is the client's 400.
-        request.data  # noqa: B018
+        request_body_parse(request)
         try:
             return super().allow_request(request, view)
         except Exception as error:  # a cache outage must not take the API down with it

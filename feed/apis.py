@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from diymod.errors import ApplicationError, PayloadTooLarge
 from diymod.throttling import FeedModelRateThrottle
-from feed.services import FeedResult, feed_moderate, feed_size_check
+from feed.services import FeedResult, feed_moderate, feed_size_check, feed_unmodified
 from filters.apis import ERROR, ERRORS
 from filters.authentication import request_user_resolve
 
@@ -62,6 +62,8 @@ def feed_body_extract(body: Any) -> tuple[Any, str, str]:
             data = json.loads(data)
         except ValueError:
             raise ApplicationError("data: not valid JSON.") from None
+        except RecursionError:  # orjson refuses such a body; the stdlib parser overflows
+            raise ApplicationError("data: nested too deeply.") from None
     feed_info = data.get("feed_info") if isinstance(data, dict) else None
     if not isinstance(feed_info, dict):
         raise ApplicationError("data.feed_info: This field is required.")
@@ -119,7 +121,11 @@ class FeedApi(APIView):
             raise
         except Exception:  # e.g. the database is down: the feed still comes back
             logger.exception("get_feed failed before moderation; returning the feed unchanged")
-            result = FeedResult(response=raw, degraded=True, degraded_reason="internal error")
+            result = FeedResult(
+                response=feed_unmodified(url=url, body=raw),
+                degraded=True,
+                degraded_reason="internal error",
+            )
         return feed_answer(result)
 
 

@@ -19,18 +19,24 @@ from feed.analyzers.base import FilterSpec, Match, PostInput, Rewrite, RewriteRe
 logger = logging.getLogger(__name__)
 
 
+def digest_of(text: str) -> str:
+    """sha256 of any text: a lone surrogate (a tweet's `\\ud800` escape, decoded by json) is
+    hashed as it is, so one such post costs nothing; strict UTF-8 would fail the whole feed."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def filter_key(spec: FilterSpec) -> str:
     return f"{spec.content_type}\x1f{spec.text.strip().lower()}"
 
 
 def filters_fingerprint(filters: list[FilterSpec]) -> str:
     joined = "\x1e".join(sorted({filter_key(spec) for spec in filters}))
-    return hashlib.sha256(joined.encode()).hexdigest()[:24]
+    return digest_of(joined)[:24]
 
 
 def post_hash(post: PostInput) -> str:
     parts = [post.text, *post.image_alts, *post.image_urls]
-    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:32]
+    return digest_of("\x1e".join(parts))[:32]
 
 
 def decision_cache_key(post: PostInput, fingerprint: str, version: str) -> str:
@@ -105,7 +111,7 @@ def decisions_set(
 
 def rewrite_cache_key(request: RewriteRequest, version: str) -> str:
     parts = [request.text, *request.passages, "\x1d", *sorted(request.filter_texts)]
-    digest = hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:32]
+    digest = digest_of("\x1e".join(parts))[:32]
     return f"feed:rewrite:{version}:{digest}"
 
 

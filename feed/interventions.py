@@ -16,6 +16,8 @@ BLUR = ("__BLUR_START__", "__BLUR_END__")
 OVERLAY = ("__OVERLAY_START__", "__OVERLAY_END__")
 REWRITE = ("__REWRITE_START__", "__REWRITE_END__")
 START_MARKERS = (BLUR[0], OVERLAY[0], REWRITE[0])
+# Put after a marker's leading `__`: readable as written, unrecognised by the client.
+DEFANG = "\u200b"
 DEFAULT_WARNING = "You asked not to see some of this. Click to show it."
 REWRITE_NOTE = "[Part of this post was hidden by your DIY-MOD filters]"
 # The warning is the text before the first `|`: no `|`, newline, quote or angle bracket.
@@ -54,9 +56,10 @@ def markers_defang(text: str) -> str:
     """A post that spells out a marker itself must not get its text inserted as HTML.
 
     A zero-width space inside each marker keeps it readable yet unrecognised by the client.
+    `feed.defang` does the same to the raw feed body, in whatever spelling it comes.
     """
     for marker in (*BLUR, *OVERLAY, *REWRITE):
-        text = text.replace(marker, marker[:2] + "\u200b" + marker[2:])
+        text = text.replace(marker, marker[:2] + DEFANG + marker[2:])
     return text
 
 
@@ -112,10 +115,12 @@ def rewrite_mark(text: str, replacements: dict[str, str]) -> str | None:
     return spans_mark(text, spans, REWRITE) if spans else None
 
 
-def badge_mark(text: str) -> str:
-    """The whole text unchanged under a "Modified by DIY-MOD" badge.
+def image_only_mark(text: str) -> str:
+    """The text as it was, behind an empty blur pair: the lightest marker the client accepts.
 
     Used when only a post's image matched: the client only processes images inside a subtree
-    that also holds a text marker (CONTRACT section 5).
+    that also holds a text marker (CONTRACT section 5). An empty blur blurs nothing and shows
+    no "Modified by DIY-MOD" badge (a rewrite pair would); the node is still inserted as HTML,
+    so the text is escaped like any marked text (CONTRACT section 4).
     """
-    return f"{REWRITE[0]}{text_escape(text)}{REWRITE[1]}"
+    return f"{BLUR[0]}{BLUR[1]}{text_escape(markers_defang(text))}"

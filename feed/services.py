@@ -7,6 +7,7 @@ any internal failure gives the feed back unmodified, with the reason in `degrade
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,13 +20,18 @@ from feed import decisions as decision_cache
 from feed import interventions
 from feed.analyzers import analyzer_get
 from feed.analyzers.base import Analyzer, FilterSpec, Match, PostInput, Rewrite, RewriteRequest
-from feed.analyzers.deadline import feed_deadline
+from feed.analyzers.deadline import feed_deadline, feed_deadline_get
+from feed.defang import body_markers_defang
 from feed.platforms import feed_parse, platform_from_url
 from feed.platforms.base import FeedParseError, MediaEdit, ParsedFeed, Post
 from filters.models import Filter, User
 from filters.selectors import filter_list_active
 
 logger = logging.getLogger(__name__)
+
+# Posts analysed per step: the deadline (and a gone client) is checked between steps, so one
+# step is as far as analysis can run past it. A usual page (25-50 posts) is one step.
+ANALYSIS_CHUNK_POSTS = 50
 
 
 @dataclass
@@ -93,15 +99,34 @@ def feed_size_check(body: str) -> None:
         raise PayloadTooLarge(f"Feed body is larger than the limit of {limit} bytes")
 
 
-def feed_moderate(*, user: User, url: str, body: str, base_url: str | None = None) -> FeedResult:
+def feed_unmodified(*, url: str, body: str) -> str:
+    """The feed as it goes back when it is not moderated: unchanged but for the markers it
+    spells itself, which are defanged for every user (CONTRACT section 4)."""
+    platform = platform_from_url(url) or "reddit"  # HTML rules also cover JSON's literals
+    return body_markers_defang(platform, body)
+
+
+def feed_moderate(
+    *,
+    user: User,
+    url: str,
+    body: str,
+    base_url: str | None = None,
+    cancelled: threading.Event | None = None,
+) -> FeedResult:
+    """`cancelled`, once set (the client went away), stops the analysis at its next step."""
     platform = platform_from_url(url)
     if platform is None:
         raise ApplicationError("Unsupported platform in URL")
     feed_size_check(body)
     started = time.monotonic()
+    # First, before anything can return the body: only the server's own markers may go out.
+    body = body_markers_defang(platform, body)
     try:
         with feed_deadline(started + settings.DIYMOD_FEED_DEADLINE_SECONDS):
-            result = _feed_moderate(user=user, platform=platform, body=body, base_url=base_url)
+            result = _feed_moderate(
+                user=user, platform=platform, body=body, base_url=base_url, cancelled=cancelled
+            )
     except Exception:
         logger.exception(
             "feed moderation failed for user %s; returning the feed unchanged", user.pk
@@ -123,9 +148,18 @@ def feed_metrics_record(platform: str, elapsed: float, result: FeedResult) -> No
         observability.FEED_DEGRADED.inc()
 
 
-def _feed_moderate(*, user: User, platform: str, body: str, base_url: str | None) -> FeedResult:
+def _feed_moderate(
+    *,
+    user: User,
+    platform: str,
+    body: str,
+    base_url: str | None,
+    cancelled: threading.Event | None,
+) -> FeedResult:
     stats = {"posts": 0, "matched": 0, "cache_hits": 0, "model_calls": 0, "images": 0}
-    filters = list(filter_list_active(user=user))
+    # At most the cap, should a user hold more (the cap lowered, concurrent creations).
+    active = filter_list_active(user=user).order_by("id")
+    filters = list(active[: settings.DIYMOD_MAX_FILTERS_PER_USER])
     if not filters:  # nothing to look for: the feed goes back untouched, unparsed
         return FeedResult(response=body, stats=stats)
     specs = filter_specs(filters)
@@ -143,7 +177,7 @@ def _feed_moderate(*, user: User, platform: str, body: str, base_url: str | None
     if not specs or not parsed.posts:
         return FeedResult(response=body, stats=stats)
     analyzer = analyzer_get()
-    matches, degraded_reason = posts_match(parsed.posts, specs, analyzer, stats)
+    matches, degraded_reason = posts_match(parsed.posts, specs, analyzer, stats, cancelled)
     decisions = [
         Decision(post, matches[post.id], {spec.id: spec for spec in specs}, image_interventions)
         for post in parsed.posts
@@ -157,20 +191,47 @@ def _feed_moderate(*, user: User, platform: str, body: str, base_url: str | None
 
 
 def posts_match(
-    posts: list[Post], specs: list[FilterSpec], analyzer: Analyzer, stats: dict[str, Any]
+    posts: list[Post],
+    specs: list[FilterSpec],
+    analyzer: Analyzer,
+    stats: dict[str, Any],
+    cancelled: threading.Event | None = None,
 ) -> tuple[dict[str, list[Match]], str]:
+    """Matches of the posts decided (cached or analysed); the reason when some were not.
+
+    The posts not in the cache are analysed ANALYSIS_CHUNK_POSTS at a time; past the feed
+    deadline, or once the client is gone, the rest stay undecided (DESIGN.md: the deadline
+    bounds all analysis). Each step's decisions are kept and cached as they come.
+    """
     inputs = [post_input(post) for post in posts]
     matches = decision_cache.decisions_get(inputs, specs, analyzer.version)
     stats["cache_hits"] = len(matches)
     missing = [item for item in inputs if item.id not in matches]
-    if not missing:
-        return matches, ""
-    analysis = analyzer.analyze(missing, specs)
-    stats["model_calls"] += analysis.model_calls
-    fresh = {item.id: analysis.matches.get(item.id, []) for item in missing}
-    if not analysis.degraded_reason:  # a fallback's answers are not the configured analyzer's
-        decision_cache.decisions_set(missing, fresh, specs, analyzer.version)
-    return {**matches, **fresh}, analysis.degraded_reason
+    reason = ""
+    for start in range(0, len(missing), ANALYSIS_CHUNK_POSTS):
+        stop = analysis_stop_reason(cancelled)
+        if stop:
+            stats["undecided"] = len(missing) - start
+            logger.warning("feed analysis stopped (%s): %d posts left", stop, len(missing) - start)
+            return matches, reason or f"{stop}: {len(missing) - start} posts not analysed"
+        chunk = missing[start : start + ANALYSIS_CHUNK_POSTS]
+        analysis = analyzer.analyze(chunk, specs)
+        stats["model_calls"] += analysis.model_calls
+        fresh = {item.id: analysis.matches.get(item.id, []) for item in chunk}
+        if not analysis.degraded_reason:  # a fallback's answers are not the analyzer's own
+            decision_cache.decisions_set(chunk, fresh, specs, analyzer.version)
+        reason = reason or analysis.degraded_reason
+        matches.update(fresh)
+    return matches, reason
+
+
+def analysis_stop_reason(cancelled: threading.Event | None) -> str:
+    if cancelled is not None and cancelled.is_set():
+        return "client gone"
+    deadline = feed_deadline_get()
+    if deadline is not None and time.monotonic() >= deadline:
+        return "deadline exceeded"
+    return ""
 
 
 def feed_render(
@@ -257,7 +318,7 @@ def post_text_edits(
     if not fields:
         return report
     if not text_matches:  # an image-only match still needs a marker (CONTRACT section 5)
-        text_edits[(post.id, fields[0].key)] = interventions.badge_mark(fields[0].text)
+        text_edits[(post.id, fields[0].key)] = interventions.image_only_mark(fields[0].text)
         return report
     kind = interventions.intervention_for(decision.top_intensity(text_matches))
     report.intervention = kind
@@ -282,9 +343,11 @@ def field_mark(
     if kind == interventions.Kind.BLUR:
         return interventions.blur_mark(text, passages)
     if kind == interventions.Kind.OVERLAY:
-        return interventions.overlay_mark(text, warning_safe(rewrite, decision))
+        warning = interventions.markers_defang(warning_safe(rewrite, decision))
+        return interventions.overlay_mark(text, warning)
+    # The model's words are not the server's either: a prompt-injected reply may spell markers.
     replacements = {
-        interventions.markers_defang(passage): replacement
+        interventions.markers_defang(passage): interventions.markers_defang(replacement)
         for passage, replacement in (rewrite.replacements.items() if rewrite else [])
     }
     for passage in passages:

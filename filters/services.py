@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from diymod.errors import ApplicationError, Forbidden, Unauthorized
@@ -100,6 +101,19 @@ def _expiry_for(duration: str) -> tuple[bool, Any]:
     return True, timezone.now() + DURATION_LENGTHS[duration]
 
 
+def filter_cap_check(*, owner: User) -> None:
+    """Filters per user are capped (DIYMOD_MAX_FILTERS_PER_USER): each one costs analysis on
+    every feed. Only filters in force count; expired ones are never used."""
+    cap = settings.DIYMOD_MAX_FILTERS_PER_USER
+    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    held = Filter.objects.filter(Q(owner=owner, is_active=True) & unexpired).count()
+    if held >= cap:
+        raise ApplicationError(
+            f"You already have {held} filters, the most this server allows is {cap}: "
+            "delete one before adding another."
+        )
+
+
 @transaction.atomic
 def filter_create(
     *,
@@ -111,6 +125,7 @@ def filter_create(
     metadata: dict[str, Any] | None = None,
 ) -> Filter:
     duration = duration_normalize(duration)
+    filter_cap_check(owner=owner)
     is_temporary, expires_at = _expiry_for(duration)
     return Filter.objects.create(
         owner=owner,

@@ -52,6 +52,41 @@ def shreddit_feed_build(
     )
 
 
+def gallery_slide_urls(image_url: str, count: int = 3) -> list[str]:
+    """Distinct keys for one picture: slide 1 is the image itself, later ones add a fragment
+    (never sent when fetching, yet a different key, so each slide is a job of its own)."""
+    return [image_url] + [f"{image_url}#diymod-check-slide-{n}" for n in range(2, count + 1)]
+
+
+def shreddit_gallery_build(*, post_id: str, title: str, body: str, slides: list[str]) -> str:
+    """A one-post feed with a gallery shaped as shreddit sends it (CONTRACT section 3): the
+    first slide has a `src`, later slides only `data-lazy-src` (and `data-lazy-srcset`)."""
+    quoted_id, title_html = html.escape(post_id), html.escape(title)
+    items = []
+    for number, url in enumerate(slides, start=1):
+        src = html.escape(url)
+        where = f'src="{src}"' if number == 1 else f'data-lazy-src="{src}"'
+        sizes = f'srcset="{src} 640w"' if number == 1 else f'data-lazy-srcset="{src} 640w"'
+        items.append(
+            f'<li slot="page-{number}"><img class="post-background-image-filter" {where} alt="">'
+            f'<figure><img class="media-lightbox-img" {where} {sizes} alt=""></figure></li>'
+        )
+    return (
+        "<shreddit-feed>"
+        f'<article data-post-id="{quoted_id}">'
+        f'<shreddit-post id="{quoted_id}" post-title="{title_html}" post-type="gallery" '
+        'author="diymod-check" subreddit-prefixed-name="r/diymodcheck" '
+        f'permalink="/r/diymodcheck/comments/{quoted_id}/">'
+        f'<a slot="title" href="/r/diymodcheck/comments/{quoted_id}/">{title_html}</a>'
+        f'<a slot="text-body" href="/r/diymodcheck/comments/{quoted_id}/">'
+        f'<div class="md"><p>{html.escape(body)}</p></div></a>'
+        f'<div slot="post-media-container"><gallery-carousel post-id="{quoted_id}"><ul>'
+        f"{''.join(items)}</ul></gallery-carousel></div></shreddit-post></article>"
+        '<faceplate-partial loading="lazy" src="/svc/shreddit/feeds/home-feed?after=t3_zzz">'
+        "</faceplate-partial></shreddit-feed>"
+    )
+
+
 class ImageAttributesFinder(HTMLParser):
     """Collects the attributes of every `<img>` whose `src` is the one we look for."""
 

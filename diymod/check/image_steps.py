@@ -28,9 +28,11 @@ from diymod.check.feeds import (
     FILTER_TEXT,
     SPIDER_BODY,
     SPIDER_TITLE,
+    gallery_slide_urls,
     image_attributes_find,
     image_config_parse,
     shreddit_feed_build,
+    shreddit_gallery_build,
     text_marked,
 )
 from diymod.check.image_server import CheckImageServer, check_jpeg_bytes
@@ -171,7 +173,16 @@ async def image_failure_explain(context: CheckContext, failure: StepFailed, time
 
 
 async def image_processed_step(context: CheckContext) -> str:
-    client, image_url = context.client, context.image_url
+    context.result_url = await image_processed_await(context, context.image_url)
+    return (
+        f"{excerpt(context.result_url)} "
+        f"({since_ms(context.feed_sent_at):.0f} ms after the feed was sent)"
+    )
+
+
+async def image_processed_await(context: CheckContext, image_url: str) -> str:
+    """Ask the socket for `image_url` and wait for its `image_processed`: the result URL."""
+    client = context.client
     timeout = context.options.image_timeout
     await client.socket_send("wait_for_image", {"image_url": image_url, "filters": [FILTER_TEXT]})
     try:
@@ -193,24 +204,27 @@ async def image_processed_step(context: CheckContext) -> str:
         raise step_failed(
             "processed_value (a URL string) in image_processed", excerpt(str(fields))
         )
-    context.result_url = result
-    return f"{excerpt(result)} ({since_ms(context.feed_sent_at):.0f} ms after the feed was sent)"
+    return result
 
 
 async def get_img_result_step(context: CheckContext) -> str:
+    await image_result_completed(context, context.image_url, context.result_url)
+    return "COMPLETED, same URL as image_processed"
+
+
+async def image_result_completed(context: CheckContext, image_url: str, result_url: str) -> None:
     body = await context.client.http_json(
         "GET",
         "/get_img_result",
-        params={"img_url": context.image_url, "filters": json.dumps([FILTER_TEXT])},
+        params={"img_url": image_url, "filters": json.dumps([FILTER_TEXT])},
     )
     if body.get("status") != "COMPLETED":
         raise step_failed("status COMPLETED from /get_img_result", excerpt(json.dumps(body)))
-    if body.get("processed_value") != context.result_url:
+    if body.get("processed_value") != result_url:
         raise step_failed(
-            f"processed_value {context.result_url} (as image_processed said)",
+            f"processed_value {result_url} (as image_processed said)",
             str(body.get("processed_value")),
         )
-    return "COMPLETED, same URL as image_processed"
 
 
 def data_url_decode(url: str) -> bytes:
@@ -223,8 +237,8 @@ def data_url_decode(url: str) -> bytes:
         raise step_failed("a decodable data: URL", str(error)) from error
 
 
-async def result_bytes_get(context: CheckContext) -> bytes:
-    url = context.result_url
+async def result_bytes_get(context: CheckContext, url: str | None = None) -> bytes:
+    url = url or context.result_url
     if url.startswith("data:"):
         return data_url_decode(url)
     if urlsplit(url).scheme not in ("http", "https"):
@@ -256,6 +270,56 @@ async def result_image_step(context: CheckContext) -> str:
     return described
 
 
+def gallery_slide_marked(returned: str, slide_url: str) -> dict[str, Any]:
+    """The `diy-mod-image` of the slide whose `src` is its key (CONTRACT section 5): a lazy
+    slide without `src` is one clients poll for with an empty URL and never swap."""
+    attributes = image_attributes_find(returned, slide_url)
+    if attributes is None:
+        raise step_failed(
+            f"slide 2 as <img src={slide_url}> (a marked lazy slide needs a src)",
+            "no image with that src: slides after the first stay untransformed for clients",
+        )
+    lazy = attributes.get("data-lazy-src")
+    if lazy is not None and lazy != slide_url:
+        raise step_failed(f"data-lazy-src equal to src {slide_url}", excerpt(lazy))
+    config = image_config_parse(attributes)
+    if config is None:
+        raise step_failed(f"slide 2 marked with diy-mod-image for {FILTER_TEXT!r}", "no mark")
+    return config
+
+
+async def gallery_step(context: CheckContext) -> str:
+    """A gallery post: slide 2 (only `data-lazy-src` in the page) is marked with a `src` equal
+    to its key, transformed, and retrievable by that `src` (issue 13)."""
+    client, slides = context.client, gallery_slide_urls(context.image_url)
+    post_id = check_id_make("t3_gallery")
+    sent = shreddit_gallery_build(
+        post_id=post_id, title=SPIDER_TITLE, body=SPIDER_BODY, slides=slides
+    )
+    body = await client.http_json(
+        "POST",
+        "/get_feed",
+        json={
+            "user_id": client.user_id,
+            "url": FEED_URL,
+            "data": {"feed_info": {"response": sent}},
+        },
+    )
+    returned = feed_response_get(body, "the /get_feed answer for the gallery")
+    feed_intact_check(returned, post_id)
+    config = gallery_slide_marked(returned, slides[1])
+    if config.get("status") == "COMPLETED" and isinstance(config.get("processedUrl"), str):
+        result_url = config["processedUrl"]
+    else:
+        result_url = await image_processed_await(context, slides[1])
+    await image_result_completed(context, slides[1], result_url)
+    data = await result_bytes_get(context, result_url)
+    described = image_describe(data)
+    if context.image_server is not None and data == check_jpeg_bytes():
+        raise step_failed("a transformed slide 2", "the original image, byte for byte")
+    return f"slide 2 marked with src = its key, COMPLETED by that src: {described}"
+
+
 async def filter_delete_step(context: CheckContext) -> str:
     await context.client.http_json(
         "DELETE", f"/filters/{context.filter_id}", params={"user_id": context.client.user_id}
@@ -270,4 +334,5 @@ FULL_STEPS: list[tuple[str, Step]] = [
     ("image_processed", image_processed_step),
     ("get_img_result", get_img_result_step),
     ("result_image", result_image_step),
+    ("gallery", gallery_step),
 ]

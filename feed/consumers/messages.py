@@ -14,7 +14,7 @@ def message_payload(message: dict[str, Any]) -> dict[str, Any]:
     if isinstance(data, str):  # client A sends some payloads as JSON text
         try:
             data = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
     payload = {key: value for key, value in message.items() if key not in ("type", "data")}
     if isinstance(data, dict):

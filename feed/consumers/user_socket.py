@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections import OrderedDict
 from datetime import datetime, timedelta
@@ -176,6 +177,9 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         except ValueError as error:  # includes undecodable bytes
             await self.error_send(f"Invalid JSON: {error}")
             return
+        except RecursionError:
+            await self.error_send("Invalid JSON: nested too deeply")
+            return
         if not isinstance(message, dict):
             await self.error_send("A message must be a JSON object with a `type`")
             return
@@ -245,10 +249,17 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         except ApplicationError as error:
             await self.error_send(error.message, request_id=request_id)
             return
+        # Set when this answer is no longer awaited (socket closed, guard expired): the thread
+        # cannot be interrupted, but the analysis stops at its next step.
+        cancelled = threading.Event()
         try:
             result = await asyncio.wait_for(
                 work.threaded_db(work.feed_moderate_in_thread, work.feed_executor)(
-                    user=self.user, url=url, body=body, base_url=scope_base_url(self.scope)
+                    user=self.user,
+                    url=url,
+                    body=body,
+                    base_url=scope_base_url(self.scope),
+                    cancelled=cancelled,
                 ),
                 settings.DIYMOD_FEED_DEADLINE_SECONDS + FEED_GUARD_EXTRA_SECONDS,
             )
@@ -258,8 +269,11 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         except Exception as error:  # never lose the feed: give it back unmodified (CONTRACT)
             reason = "deadline exceeded" if isinstance(error, TimeoutError) else "internal error"
             logger.exception("ws: process_feed failed (%s); returning the feed unmodified", reason)
-            await self.feed_reply(request_id, body, started, degraded_reason=reason)
+            unmodified = await asyncio.to_thread(work.feed_unmodified_in_thread, url, body)
+            await self.feed_reply(request_id, unmodified, started, degraded_reason=reason)
             return
+        finally:
+            cancelled.set()
         await self.feed_reply(
             request_id,
             result.response,
@@ -279,7 +293,6 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
     ) -> None:
         payload: dict[str, Any] = {
             "requestId": request_id,
-            "feed": {"response": response},
             "processingTime": round((time.perf_counter() - started) * 1000, 1),  # ms
             "degraded": bool(degraded_reason),
         }
@@ -288,6 +301,9 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         if stats:
             payload["stats"] = stats
         frame = realtime.wire_message("processing_response", payload)
+        # The feed goes under `data` only (CONTRACT section 6): a copy at the top level would
+        # double a multi-megabyte frame, and no client reads it there.
+        frame["data"]["feed"] = {"response": response}
         await self.send(text_data=await asyncio.to_thread(json.dumps, frame))
 
     async def image_answer(self, payload: dict[str, Any], *, recheck: bool = False) -> None:

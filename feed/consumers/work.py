@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -30,11 +31,19 @@ def threaded_db(function: Any, executor: ThreadPoolExecutor | None = None) -> An
     return database_sync_to_async(function, thread_sensitive=False, executor=executor)
 
 
-def feed_moderate_in_thread(*, user: User, url: str, body: str, base_url: str | None) -> Any:
+def feed_moderate_in_thread(
+    *, user: User, url: str, body: str, base_url: str | None, cancelled: threading.Event
+) -> Any:
     # Imported late: feed.services imports the analyzers; the socket module stays light.
     from feed.services import feed_moderate
 
-    return feed_moderate(user=user, url=url, body=body, base_url=base_url)
+    return feed_moderate(user=user, url=url, body=body, base_url=base_url, cancelled=cancelled)
+
+
+def feed_unmodified_in_thread(url: str, body: str) -> str:
+    from feed.services import feed_unmodified
+
+    return feed_unmodified(url=url, body=body)
 
 
 def image_wait_in_thread(

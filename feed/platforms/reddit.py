@@ -90,7 +90,7 @@ class RedditFeed(ParsedFeed):
         for key, edit in media_edits.items():
             for image in self._images.get(key, ()):
                 splices.append(
-                    (image.tag.start, image.tag.end, _img_tag_edit(self.source, image.tag, edit))
+                    (image.tag.start, image.tag.end, _img_tag_edit(self.source, image, edit))
                 )
         return splices_apply(self.source, splices)
 
@@ -209,13 +209,17 @@ def _owner_meta(attributes: dict[str, str], kind: str) -> dict[str, object]:
     return meta
 
 
-def _img_tag_edit(source: str, tag: Tag, edit: MediaEdit) -> str:
+def _img_tag_edit(source: str, image: Element, edit: MediaEdit) -> str:
     """The `<img>` start tag with the contract's image attributes (CONTRACT.md section 5).
 
-    `src` stays as it is: clients wait on it. `srcset` is emptied so the browser cannot pick
-    an original rendition; a gallery slide's `data-lazy-srcset` too, or the carousel would copy
-    it back into `srcset` when the slide is shown.
+    `src` stays as it is: clients wait on it. A later gallery slide has none, only
+    `data-lazy-src`, yet clients key their polling and their swap on `img.src`: it gets a `src`
+    equal to its key, and `data-lazy-src` the same value, so whichever the carousel copies the
+    client knows it (issue 13.1). `srcset` is emptied so the browser cannot pick an original
+    rendition; a gallery slide's `data-lazy-srcset` too, or the carousel would copy it back
+    into `srcset` when the slide is shown.
     """
+    tag = image.tag
     spans = attribute_spans(source, tag)
     raw_class = next((value for name, _start, _end, value in spans if name == "class"), None)
     replacements = {
@@ -226,6 +230,8 @@ def _img_tag_edit(source: str, tag: Tag, edit: MediaEdit) -> str:
     }
     if any(name == "data-lazy-srcset" for name, *_rest in spans):
         replacements["data-lazy-srcset"] = ""
+    if not image.attributes.get("src"):
+        replacements["src"] = replacements["data-lazy-src"] = image_url(image)
     return _start_tag_rewrite(source, tag, spans, replacements)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+from collections.abc import Callable
 from typing import Any
 
 from feed.platforms.base import MediaEdit
@@ -10,6 +12,7 @@ from feed.platforms.x_tweets import (
     TEXT_KEY,
     Json,
     display_range,
+    entities_decode,
     entities_encode,
     is_index_pair,
     json_dicts,
@@ -46,28 +49,52 @@ def _legacy_text_replace(legacy: Json, encoded: str) -> None:
     entity is moved to the end of the range instead, its photo is still shown)."""
     text = legacy[TEXT_KEY]
     start, end = display_range(legacy, len(text))
-    legacy[TEXT_KEY] = text[:start] + encoded + text[end:]
-    new_end = start + len(encoded)
+    # The hidden prefix and tail now share a string with our markers: make them safe HTML too
+    # (a no-op for the usual mentions and media links).
+    prefix, tail = hidden_text_safe(text[:start]), hidden_text_safe(text[end:])
+    legacy[TEXT_KEY] = prefix + encoded + tail
+    new_start = len(prefix)
+    new_end = new_start + len(encoded)
     if "display_text_range" in legacy:
-        legacy["display_text_range"] = [start, new_end]
+        legacy["display_text_range"] = [new_start, new_end]
+
+    def moved(index: int) -> int:
+        if index <= start:
+            return len(hidden_text_safe(text[:index]))
+        return new_end + len(hidden_text_safe(text[end:index]))
+
     for section in ("entities", "extended_entities"):
         holder = legacy.get(section)
         if isinstance(holder, dict):
             for name, items in holder.items():
                 if isinstance(items, list):
-                    holder[name] = _entities_shift(items, start, end, new_end, name == "media")
+                    holder[name] = _entities_shift(
+                        items, start, end, new_end, name == "media", moved
+                    )
 
 
-def _entities_shift(items: list[Any], start: int, end: int, new_end: int, keep: bool) -> list[Any]:
+def hidden_text_safe(part: str) -> str:
+    decoded = entities_decode(part)
+    if not any(character in decoded for character in '&<>"'):
+        return part
+    return entities_encode(html.escape(decoded, quote=True))
+
+
+def _entities_shift(
+    items: list[Any],
+    start: int,
+    end: int,
+    new_end: int,
+    keep: bool,
+    moved: Callable[[int], int],
+) -> list[Any]:
     kept = []
     for item in items:
         indices = item.get("indices") if isinstance(item, dict) else None
         if not is_index_pair(indices):
             kept.append(item)
-        elif indices[1] <= start:
-            kept.append(item)
-        elif indices[0] >= end:
-            item["indices"] = [indices[0] + new_end - end, indices[1] + new_end - end]
+        elif indices[1] <= start or indices[0] >= end:
+            item["indices"] = [moved(indices[0]), moved(indices[1])]
             kept.append(item)
         elif keep:
             item["indices"] = [new_end, new_end]

@@ -66,12 +66,23 @@ def tweet_text_visible(tweet: Json) -> str:
     the displayed range of `full_text` with X's `&amp; &lt; &gt;` decoded."""
     note = note_result(tweet)
     if note is not None:
-        return note["text"]
+        return text_well_formed(note["text"])
     text = tweet["legacy"].get(TEXT_KEY)
     if not isinstance(text, str):
         return ""
     start, end = display_range(tweet["legacy"], len(text))
-    return entities_decode(text[start:end])
+    return text_well_formed(entities_decode(text[start:end]))
+
+
+def text_well_formed(text: str) -> str:
+    """`text` with each lone surrogate (a `\\ud800` escape json decodes as is) replaced by
+    U+FFFD, as a browser shows it. Analyzers, tokenizers and UTF-8 encoders refuse such text:
+    left in, one bad tweet would fail the whole feed."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def display_range(legacy: Json, length: int) -> tuple[int, int]:
@@ -103,7 +114,8 @@ def tweet_media(tweet: Json) -> list[MediaRef]:
         seen.add(key)
         alt = entry.get("ext_alt_text")
         kind = entry["type"] if isinstance(entry.get("type"), str) else "photo"
-        media.append(MediaRef(key, url, alt if isinstance(alt, str) else "", kind))
+        alt_text = text_well_formed(alt) if isinstance(alt, str) else ""
+        media.append(MediaRef(key, url, alt_text, kind))
     return media
 
 

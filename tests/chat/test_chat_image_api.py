@@ -207,3 +207,14 @@ def test_another_users_image_conversation_does_not_leak(api_client: APIClient) -
 
     assert bob.json()["filter_data"]["content_type"] == "all"
     assert alice.json()["filter_data"]["content_type"] == "image"
+
+
+@pytest.mark.parametrize("path", ["/chat/image", "/chat"])
+def test_a_form_with_1100_fields_is_a_400_not_a_500(api_client: APIClient, path: str) -> None:
+    """Issue 12.4: Django's TooManyFieldsSent was raised by the rate limit's body read."""
+    fields = {f"field{number}": "x" for number in range(1100)}
+    body = encode_multipart(BOUNDARY, {**fields, "message": "spiders"})
+
+    response = api_client.generic("POST", path, body, content_type=MULTIPART_CONTENT)
+
+    assert_contract_400(response, "Request body refused")

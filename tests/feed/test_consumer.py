@@ -383,7 +383,9 @@ class GatedFeed:
         self.release = threading.Event()
         self.calls = 0
 
-    def __call__(self, *, user: User, url: str, body: str, base_url: str | None) -> Any:
+    def __call__(
+        self, *, user: User, url: str, body: str, base_url: str | None, cancelled: Any
+    ) -> Any:
         self.calls += 1
         self.release.wait(10)
         return type("Result", (), {"response": body.upper(), "stats": {}, "degraded": False})()
@@ -441,8 +443,11 @@ async def test_processing_response_has_the_contract_shape_for_both_client_shapes
         reply = await answer_of_type(socket, "processing_response")
         assert reply["requestId"] == "req-1"
         assert reply["data"]["feed"]["response"] == REDDIT_FEED.upper()
-        assert reply["feed"] == reply["data"]["feed"]
+        # CONTRACT section 6 (issue 13.3): the feed once, under `data`; small fields both places.
+        assert "feed" not in reply
         assert isinstance(reply["data"]["processingTime"], float)
+        assert reply["processingTime"] == reply["data"]["processingTime"]
+        assert reply["data"]["requestId"] == "req-1"
     await socket.disconnect()
 
 
@@ -475,7 +480,7 @@ async def test_the_feed_runs_for_the_sockets_own_user(
 ) -> None:
     seen: list[str] = []
 
-    def recording(*, user: User, url: str, body: str, base_url: str | None) -> Any:
+    def recording(*, user: User, url: str, body: str, base_url: str | None, cancelled: Any) -> Any:
         seen.append(user.user_id)
         return gated_feed(user=user, url=url, body=body, base_url=base_url)
 
@@ -722,3 +727,95 @@ async def test_daphne_refuses_a_foreign_origin_and_reads_an_encoded_slash_in_the
     with sqlite3.connect(tmp_path / "db.sqlite3") as database:
         user_ids = {row[0] for row in database.execute("SELECT user_id FROM filters_user")}
     assert user_ids == {"a/b c"}
+
+
+# --- issue 13.3 and 12: one copy of the feed, hostile frames, work stopped for a gone socket ---
+
+
+async def test_a_real_feed_travels_once_under_data() -> None:
+    """Issue 13.3: the 1.3 MB real page comes back in a frame barely larger than itself."""
+    from tests.support.captures import real_capture
+
+    page = real_capture(
+        "reddit", "shreddit_subreddit-feed_r-MachineLearning_rendered-dom_50posts_5ads.html"
+    )
+    socket = await socket_open("/ws/alice")
+    data = {"url": REDDIT_URL, "platform": "reddit", "response": page}
+    await send(socket, {"type": "process_feed", "requestId": "big", "data": data})
+
+    raw = await socket.receive_from(timeout=60)
+
+    frame = json.loads(raw)
+    assert frame["type"] == "processing_response"
+    assert frame["requestId"] == frame["data"]["requestId"] == "big"
+    assert "feed" not in frame
+    assert frame["data"]["feed"]["response"] == page  # alice has no filters: unchanged
+    assert len(raw) < len(json.dumps(page)) + 4096
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+async def test_a_frame_nested_100000_deep_is_an_error_and_the_socket_stays_open(
+    as_text: bool,
+) -> None:
+    """Issue 12.4: RecursionError in the stdlib parser used to end the consumer (1011)."""
+    nested = "[" * 100_000 + "]" * 100_000
+    if as_text:  # client A's shape: `data` is JSON text
+        frame = json.dumps({"type": "process_feed", "requestId": "deep", "data": nested})
+    else:
+        frame = '{"type": "process_feed", "requestId": "deep", "data": ' + nested + "}"
+    socket = await socket_open("/ws/alice")
+
+    await socket.send_to(text_data=frame)
+
+    error = await answer_of_type(socket, "error")
+    assert error["data"]["error"]
+    await send(socket, {"type": "ping"})
+    await answer_of_type(socket, "pong")
+    await socket.disconnect()
+
+
+async def test_a_feed_that_fails_comes_back_with_its_own_markers_defanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 12.1: the unmodified fallback is not a way around the defang pass."""
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("analyzer exploded")
+
+    monkeypatch.setattr("feed.consumers.work.feed_moderate_in_thread", broken)
+    hostile = REDDIT_FEED.replace("Hello there", "&#95;_BLUR_START__&lt;img src=x&gt;")
+    socket = await socket_open("/ws/alice")
+    data = {"url": REDDIT_URL, "platform": "reddit", "response": hostile}
+    await send(socket, {"type": "process_feed", "requestId": "r1", "data": data})
+
+    reply = await answer_of_type(socket, "processing_response")
+
+    returned = reply["data"]["feed"]["response"]
+    assert reply["data"]["degraded"] is True
+    assert returned == hostile.replace("&#95;_BLUR", "&#95;_\u200bBLUR")
+    await socket.disconnect()
+
+
+async def test_closing_the_socket_tells_its_feed_work_to_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 12.5: the thread cannot be killed, so the analysis is told through an event it
+    checks between steps (see feed.services.posts_match)."""
+    started, seen = threading.Event(), {}
+
+    def slow(**kwargs: Any) -> Any:
+        seen["cancelled"] = kwargs["cancelled"]
+        started.set()
+        kwargs["cancelled"].wait(10)
+        return type("Result", (), {"response": "", "stats": {}, "degraded": False})()
+
+    monkeypatch.setattr("feed.consumers.work.feed_moderate_in_thread", slow)
+    socket = await socket_open("/ws/alice")
+    await send(socket, feed_request("r1"))
+    await asyncio.to_thread(started.wait, 5)
+    assert not seen["cancelled"].is_set()
+
+    await socket.disconnect()
+
+    assert await asyncio.to_thread(seen["cancelled"].wait, 5)

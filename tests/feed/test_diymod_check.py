@@ -59,6 +59,7 @@ FULL_STEP_NAMES = [
     "image_processed",
     "get_img_result",
     "result_image",
+    "gallery",
     "filter_delete",
 ]
 # Redis database for the "no worker" server: its queued task must not reach other tests' workers.
@@ -250,6 +251,28 @@ async def test_full_run_passes_against_a_well_behaved_server_and_deletes_its_fil
     assert wait["data"] == {"image_url": "http://img.fake/a.jpg", "filters": ["spiders"]}
 
 
+async def test_a_gallery_whose_lazy_slide_gets_no_src_fails_at_the_gallery_step() -> None:
+    """Issue 13: slide 2 must be marked with a `src` equal to its key."""
+    fake = FakeDiymod(gallery_src=False)
+
+    report = await fake_run(fake)
+
+    failure = report.first_failure
+    assert failure is not None and failure.name == "gallery"
+    assert "src" in failure.detail
+    assert fake.deleted_filters == ["7"]
+
+
+async def test_the_gallery_step_waits_for_slide_2_by_its_own_src() -> None:
+    fake = FakeDiymod()
+
+    report = await fake_run(fake)
+
+    assert report.ok, report.as_dict()
+    waits = [m["data"]["image_url"] for m in fake.received if m["type"] == "wait_for_image"]
+    assert waits == ["http://img.fake/a.jpg", "http://img.fake/a.jpg#diymod-check-slide-2"]
+
+
 async def test_image_processed_pushed_before_the_wait_still_counts() -> None:
     report = await fake_run(FakeDiymod(push_on_feed=True, wait_reply="nothing"))
     assert report.ok, report.as_dict()
@@ -295,7 +318,8 @@ async def test_data_url_result_is_decoded_and_checked() -> None:
     data_url = "data:image/jpeg;base64," + base64.b64encode(image_bytes_make(8, 6)).decode()
     report = await fake_run(FakeDiymod(result_url=data_url))
     assert report.ok, report.as_dict()
-    assert report.steps[-2].detail.startswith("JPEG 8x6")
+    result_image = next(step for step in report.steps if step.name == "result_image")
+    assert result_image.detail.startswith("JPEG 8x6")
 
 
 async def test_failed_image_job_names_the_allow_list() -> None:
@@ -475,7 +499,7 @@ def test_full_check_passes_with_a_configured_public_url(tmp_path: Path, image_po
     assert [line.split()[1] for line in lines[1:-1]] == FULL_STEP_NAMES
     result_line = lines[1 + FULL_STEP_NAMES.index("result_image")]
     assert result_line.split()[0] == "OK" and "JPEG" in result_line
-    assert lines[-1].startswith("PASSED: 13 steps in ") and "image end to end" in lines[-1]
+    assert lines[-1].startswith("PASSED: 14 steps in ") and "image end to end" in lines[-1]
 
 
 def test_full_check_says_to_allow_the_image_host_when_the_job_fails(

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from filters.services import filter_create, user_get_or_create
 from tests.feed.samples import REDDIT_URL, X_URL, reddit_feed, shreddit_post, tweet, x_timeline
+from tests.support.markers import injectable_texts, marker_spelled, visible_start_markers
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,12 @@ HOSTILE_FRAGMENTS = [
     "\x00",
     "\ud7ff\U0010ffff",
     "&#x3C;",
+    # Marker spellings the page decodes (issue 12.1): character references, escapes, NULs.
+    "&#95;&#95;BLUR_START&#95;&#95;&lt;img src=x onerror=alert(1)&gt;",
+    "&lowbar;&UnderBar;&#x4f;VERLAY&#95START__",
+    "__RE\x00WRITE_START__",
+    "\\u005f\\u005fBLUR_START\\u005f_",
+    "__\\u0052EWRITE_START__<b>",
     "<" * 50,
     "[" * 200,
 ]
@@ -159,12 +166,44 @@ def test_mangled_feeds_come_back_as_a_feed(
 def test_a_user_without_filters_gets_any_feed_back_unchanged(
     api_client, case: tuple[str, str]
 ) -> None:  # noqa: ANN001
+    """Unchanged unless it spells a marker itself (issue 12.1): that one is defanged."""
     url, body = case
 
     answer = post(api_client, feed_payload("nobody-filters-nothing", url, body))
 
     assert answer.status_code == 200, answer.content[:500]
-    assert answer.json()["feed"]["response"] == body
+    returned = answer.json()["feed"]["response"]
+    platform = "x" if url == X_URL else "reddit"
+    if visible_start_markers(platform, body) == 0 and not any(
+        word in body for word in ("BLUR", "OVERLAY", "REWRITE")
+    ):
+        assert returned == body
+    assert visible_start_markers(platform, returned) == 0
+
+
+@pytest.mark.usefixtures("embedded")
+@HOSTILE_SETTINGS
+@given(
+    case=st.one_of(
+        st.tuples(st.just(REDDIT_URL), mangled_feed(REDDIT_SAMPLE)),
+        st.tuples(st.just(X_URL), mangled_feed(X_SAMPLE)),
+    ),
+    user_id=st.sampled_from(["alice", "nobody-filters-nothing"]),
+)
+def test_no_response_carries_a_marker_the_server_did_not_write(
+    api_client, case: tuple[str, str], user_id: str
+) -> None:  # noqa: ANN001
+    """Issue 12.1: whatever a feed spells, no text the client inserts as HTML holds markup,
+    and a user the server marks nothing for sees no start marker at all."""
+    url, body = case
+    platform = "x" if url == X_URL else "reddit"
+
+    answer = post(api_client, feed_payload(user_id, url, body)).json()
+
+    returned = answer["feed"]["response"]
+    assert injectable_texts(platform, returned) == []
+    if not answer["posts"]:
+        assert visible_start_markers(platform, returned) == 0
 
 
 @pytest.mark.usefixtures("embedded")
@@ -175,3 +214,48 @@ def test_the_unmangled_samples_are_moderated(api_client, url: str, body: str) ->
 
     assert answer["stats"]["matched"] == 1
     assert "__REWRITE_START__" in answer["feed"]["response"]
+
+
+@st.composite
+def feed_spelling_a_marker(draw: st.DrawFn) -> tuple[str, str, str]:
+    """(platform, url, body): a sample feed with one start marker, each character in a random
+    spelling the page decodes, around markup, at a random place of a post's text (or anywhere
+    in the Reddit document)."""
+    platform = draw(st.sampled_from(["reddit", "x"]))
+    spelled = marker_spelled(
+        platform,
+        draw(st.lists(st.integers(0, 7), min_size=1, max_size=20)),
+        draw(st.integers(0, 2)),
+        draw(st.booleans()),
+    )
+    if platform == "x":
+        text = f"{spelled}<img src=x onerror=alert(1)>__BLUR_END__"
+        words = draw(st.sampled_from(["a spider on my wall", "lunch was good"]))
+        at = draw(st.integers(0, len(words)))
+        body = x_timeline(tweet("1", "@@"), tweet("2", "a spider again"))
+        return platform, X_URL, body.replace("@@", words[:at] + text + words[at:])
+    text = f"{spelled}&lt;img src=x onerror=alert(1)&gt;__BLUR_END__"
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(REDDIT_SAMPLE)))
+        return platform, REDDIT_URL, REDDIT_SAMPLE[:at] + text + REDDIT_SAMPLE[at:]
+    title = draw(st.sampled_from(["A spider", "My cat"]))
+    return platform, REDDIT_URL, reddit_feed(shreddit_post("t3_h", f"{title} {text}", "Hairy"))
+
+
+@pytest.mark.usefixtures("embedded")
+@HOSTILE_SETTINGS
+@given(case=feed_spelling_a_marker(), user_id=st.sampled_from(["alice", "nobody"]))
+def test_a_marker_in_any_spelling_never_survives(
+    api_client, case: tuple[str, str, str], user_id: str
+) -> None:  # noqa: ANN001
+    """Issue 12.1, as a property: the oracle sees the planted marker in what was sent, and
+    sees no unwritten one in what comes back."""
+    platform, url, body = case
+    assert visible_start_markers(platform, body) >= 1
+
+    answer = post(api_client, feed_payload(user_id, url, body)).json()
+
+    returned = answer["feed"]["response"]
+    assert injectable_texts(platform, returned) == []
+    if not answer["posts"]:
+        assert visible_start_markers(platform, returned) == 0

@@ -169,3 +169,103 @@ def job_done_wait(image_url: str, timeout: float = 10.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"no finished job for {image_url}")
+
+
+# --- the real gallery post (issue 13.1 and 13.4) ---------------------------------------------
+
+GALLERY_FILTER = "masked depth modeling"  # matches the real gallery post's image alt text only
+
+
+def real_gallery_feed(image_server: ImageServer) -> tuple[str, list[str]]:
+    """The real 50-post page, its gallery slides loading from the local image server (the
+    document is otherwise byte for byte the capture), and the slides' new URLs in order."""
+    from feed.platforms import feed_parse
+    from tests.support.captures import real_capture
+
+    page = real_capture(
+        "reddit", "shreddit_subreddit-feed_r-MachineLearning_rendered-dom_50posts_5ads.html"
+    )
+    gallery = next(p for p in feed_parse("reddit", page).posts if p.meta["post_type"] == "gallery")
+    local = []
+    for number, ref in enumerate(gallery.media):
+        local.append(image_server.url(f"/image.png?w=64&h=48&seed={70 + number}"))
+        page = page.replace(html.escape(ref.url), html.escape(local[-1]))
+    return page, local
+
+
+def gallery_post_html(document: str) -> str:
+    from selectolax.lexbor import LexborHTMLParser
+
+    posts = LexborHTMLParser(document).css('shreddit-post[post-type="gallery"]')
+    assert len(posts) == 1
+    return posts[0].html or ""
+
+
+def test_the_real_gallerys_later_slides_get_a_src_the_client_can_poll_and_swap(
+    image_server: ImageServer,
+) -> None:
+    """Issue 13.1: every marked slide carries `src` = its key; slide 2 is transformed and
+    `/get_img_result` answers for exactly that `src`."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    filter_create(
+        owner=user_get_or_create(user_id="alice"),
+        filter_text=GALLERY_FILTER,
+        content_type="image",
+        intensity=3,
+    )
+    page, local = real_gallery_feed(image_server)
+
+    document = feed_post(page)["feed"]["response"]
+
+    post = LexborHTMLParser(gallery_post_html(document))
+    marked = [img for img in post.css("img") if "diy-mod-image" in img.attributes]
+    assert [img.attributes["src"] for img in marked] == local
+    for img in marked[1:]:  # the lazy slides: data-lazy-src kept coherent with src
+        assert img.attributes["data-lazy-src"] == img.attributes["src"]
+        assert img.attributes["data-lazy-srcset"] == "" and img.attributes["srcset"] == ""
+    slide_two = marked[1].attributes["src"]
+    job_done_wait(slide_two)
+    answer = Client().get(
+        "/get_img_result",
+        {"img_url": slide_two, "filters": json.dumps([GALLERY_FILTER]), "user_id": "alice"},
+    )
+    assert answer.status_code == 200
+    result = answer.json()
+    assert result["status"] == "COMPLETED"
+    served = Client().get(result["processed_value"].removeprefix("http://testserver"))
+    assert Image.open(BytesIO(b"".join(served.streaming_content))).size == (64, 48)
+
+
+def test_an_image_only_match_on_the_real_gallery_shows_no_badge_and_changes_no_text(
+    image_server: ImageServer,
+) -> None:
+    """Issue 13.4: the title gets an empty blur pair (the client then processes the images);
+    no rewrite pair, so no "Modified by DIY-MOD" badge, and the words stay as they were."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    from feed.platforms import feed_parse
+
+    filter_create(
+        owner=user_get_or_create(user_id="alice"),
+        filter_text=GALLERY_FILTER,
+        content_type="image",
+        intensity=5,
+    )
+    page, _local = real_gallery_feed(image_server)
+    title_before = next(
+        f.text
+        for p in feed_parse("reddit", page).posts
+        if p.meta.get("post_type") == "gallery"
+        for f in p.fields
+        if f.key == "title"
+    )
+
+    answer = feed_post(page)
+
+    post_html = gallery_post_html(answer["feed"]["response"])
+    assert "__REWRITE_START__" not in post_html and "__OVERLAY_START__" not in post_html
+    title = LexborHTMLParser(post_html).css_first('a[slot="title"]').text()
+    assert title == "__BLUR_START____BLUR_END__" + html.escape(title_before)
+    assert [p["intervention"] for p in answer["posts"]] == ["image"]
+    assert "diy-mod-image" in post_html  # the image is still processed

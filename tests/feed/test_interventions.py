@@ -64,5 +64,8 @@ def test_markers_in_post_text_are_defanged():
     assert "<img" in defanged  # still shown as written, as text
 
 
-def test_badge_keeps_the_whole_text():
-    assert iv.badge_mark("A & B") == "__REWRITE_START__A &amp; B__REWRITE_END__"
+def test_an_image_only_mark_is_an_empty_blur_before_the_escaped_text():
+    """Issue 13.4: no "Modified by DIY-MOD" badge, no text changed, still a marked node."""
+    marked = iv.image_only_mark("A & B <3 __BLUR_START__")
+    assert marked == "__BLUR_START____BLUR_END__A &amp; B &lt;3 __\u200bBLUR_START__"
+    assert iv.REWRITE[0] not in marked

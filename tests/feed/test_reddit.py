@@ -498,3 +498,28 @@ def test_any_image_config_survives_the_attribute_encoding(config: dict) -> None:
         "intervention": config["type"],
     }
     assert len(dom(out).css("shreddit-post, shreddit-ad-post, shreddit-comment")) == 7
+
+
+def test_every_marked_slide_of_the_real_gallery_gets_a_src_equal_to_its_key() -> None:
+    """Issue 13.1: slides 2+ carry only `data-lazy-src`; clients poll and swap on `img.src`."""
+    feed = feed_parse("reddit", real(FEED_50))
+    gallery = next(post for post in feed.posts if post.meta["post_type"] == "gallery")
+    edits = {(gallery.id, ref.key): MediaEdit(DEFERRED) for ref in gallery.media}
+
+    out = feed.render({}, edits)
+
+    marked = [
+        image
+        for image in dom(out).css(f'shreddit-post[id="{gallery.id}"] img')
+        if "diy-mod-image" in image.attributes
+    ]
+    keys = {ref.url for ref in gallery.media}
+    assert {image.attributes["src"] for image in marked} == keys
+    for image in marked:
+        lazy = image.attributes.get("data-lazy-src")
+        assert lazy is None or lazy == image.attributes["src"]
+    later_slides = [image for image in marked if "data-lazy-src" in image.attributes]
+    assert len({image.attributes["src"] for image in later_slides}) == 2
+    # Unmarked images (the blurred backgrounds) are left exactly as they were.
+    assert sum("data-lazy-src" in image.attributes and "src" not in image.attributes
+               for image in dom(out).css("gallery-carousel img")) == 2  # fmt: skip

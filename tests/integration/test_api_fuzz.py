@@ -24,6 +24,7 @@ from websockets.sync.client import connect
 
 from tests.integration.conftest import embedded_server_start, postgres_available, psql
 from tests.support.live_server import LiveServer, live_server_start
+from tests.support.markers import injectable_texts, marker_spelled, visible_start_markers
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -126,7 +127,43 @@ json_values = st.recursive(
     max_leaves=15,
 )
 MESSAGE_TYPES = ["connection", "ping", "process_feed", "wait_for_image", "echo", "", None, 7]
+REDDIT_FEED_URL = "https://www.reddit.com/svc/shreddit/feeds/home-feed"
+X_FEED_URL = "https://x.com/i/api/graphql/abc/HomeTimeline"
+DEEP = "[" * 100_000 + "]" * 100_000
+# Issue 12: frames that closed the socket (RecursionError), and feeds that spell markers.
+HOSTILE_FRAMES = [
+    '{"type": "process_feed", "requestId": "deep", "data": ' + DEEP + "}",
+    json.dumps({"type": "process_feed", "requestId": "deep", "data": DEEP}),
+    DEEP,
+]
+
+
+@st.composite
+def marker_feed_frames(draw: st.DrawFn) -> str:
+    platform = draw(st.sampled_from(["reddit", "x"]))
+    spelled = marker_spelled(
+        platform,
+        draw(st.lists(st.integers(0, 7), min_size=1, max_size=20)),
+        draw(st.integers(0, 2)),
+        draw(st.booleans()),
+    )
+    if platform == "x":
+        text = json.dumps("a spider @@<img src=x>")[1:-1].replace("@@", spelled)
+        body = '{"data": {"home": {"home_timeline_urt": {"instructions": [{"type": '
+        body += '"TimelineAddEntries", "entries": [{"entryId": "tweet-1", "content": '
+        body += '{"itemContent": {"tweet_results": {"result": {"rest_id": "1", "legacy": '
+        body += '{"full_text": "' + text + '"}}}}}}]}]}}}}'
+        url = X_FEED_URL
+    else:
+        body = f'<shreddit-post id="t3_a"><a slot="title">{spelled}&lt;b&gt;</a></shreddit-post>'
+        url = REDDIT_FEED_URL
+    data = {"url": url, "response": body}
+    return json.dumps({"type": "process_feed", "requestId": f"mk-{platform}", "data": data})
+
+
 socket_frames = st.one_of(
+    st.sampled_from(HOSTILE_FRAMES),
+    marker_feed_frames(),
     st.text(max_size=80),
     json_values.map(json.dumps),
     st.fixed_dictionaries(
@@ -157,6 +194,11 @@ def test_any_socket_frame_is_answered_and_the_socket_stays_open(fuzzed_server: L
             socket.send(frame)
             answer = json.loads(socket.recv(timeout=20))
             assert isinstance(answer, dict) and isinstance(answer.get("type"), str), answer
+            if answer["type"] == "processing_response":  # fuzz-user has no filters
+                platform = "x" if str(answer.get("requestId")).endswith("-x") else "reddit"
+                returned = answer["data"]["feed"]["response"]
+                assert injectable_texts(platform, returned) == []
+                assert visible_start_markers(platform, returned) == 0
             assert answer["type"] in {
                 "connection_ack",
                 "pong",
@@ -279,3 +321,42 @@ def test_any_wait_for_image_is_answered_and_the_socket_stays_open(
         fuzz()
         socket.send('{"type": "ping"}')
         assert json.loads(socket.recv(timeout=10))["type"] == "pong"
+
+
+def test_the_issue_12_inputs_are_never_a_server_error(fuzzed_server: LiveServer) -> None:
+    """Deep nesting, a form flood, a lone-surrogate tweet: each was a 500 (issue 12.4)."""
+    surrogate_tweet = (
+        '{"data": {"home": {"home_timeline_urt": {"instructions": [{"type": '
+        '"TimelineAddEntries", "entries": [{"entryId": "tweet-1", "content": {"itemContent": '
+        '{"tweet_results": {"result": {"rest_id": "1", "legacy": {"full_text": '
+        '"a spider \\ud800"}}}}}}]}]}}}}'
+    )
+    with httpx.Client(base_url=fuzzed_server.base_url, timeout=30) as client:
+        statuses = {
+            "deep data": client.post(
+                "/get_feed",
+                content='{"user_id": "d", "url": "' + REDDIT_FEED_URL + '", "data": ' + DEEP + "}",
+                headers={"content-type": "application/json"},
+            ).status_code,
+            "deep data text": client.post(
+                "/get_feed",
+                json={"user_id": "d", "url": REDDIT_FEED_URL, "data": DEEP},
+            ).status_code,
+            "form flood": client.post(
+                "/chat/image", data={f"f{n}": "x" for n in range(1100)}
+            ).status_code,
+            "lone surrogate": client.post(
+                "/get_feed",
+                json={
+                    "user_id": "d",
+                    "url": X_FEED_URL,
+                    "data": {"feed_info": {"response": surrogate_tweet}},
+                },
+            ).status_code,
+        }
+    assert statuses == {
+        "deep data": 400,
+        "deep data text": 400,
+        "form flood": 400,
+        "lone surrogate": 200,
+    }

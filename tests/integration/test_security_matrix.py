@@ -5,6 +5,10 @@
   redirects into those: the job fails and nothing is fetched from a private address.
 - XSS: hostile post text and filter text through /get_feed, /filters, /chat and the socket never
   come back as live markup (CONTRACT section 4: marked text is escaped once more).
+- Marker injection: a feed that spells markers (any spelling the page decodes, anywhere in the
+  body) never comes back with one the server did not write, for users with or without
+  filters, over HTTP and the socket (issue 12.1).
+- Never a 5xx, never a dead socket: deep nesting, form floods, lone surrogates (issue 12.4).
 - IDOR: user B never reads, changes, deletes, receives pushes for, or waits on images of user
   A's things, in client-id mode and, with B's own token, in token mode.
 """
@@ -396,7 +400,7 @@ def test_hostile_text_through_the_socket_never_comes_back_as_markup(server: Live
     frames = asyncio.run(exchange())
 
     by_type = {frame["type"]: frame for frame in frames}
-    html = by_type["processing_response"]["feed"]["response"]
+    html = by_type["processing_response"]["data"]["feed"]["response"]  # CONTRACT section 6
     marked = marked_texts_of_html(html)
     assert len(marked) >= len(HOSTILE_TEXTS)
     for text in marked:
@@ -816,3 +820,116 @@ def test_chat_limits_count_the_resolved_user_whatever_the_spacing(server: LiveSe
     ]
 
     assert 429 in statuses
+
+
+# --- marker injection (issue 12.1) and hostile shapes (issue 12.4) -------------------------------
+
+
+def injection_feeds() -> list[tuple[str, str, str]]:
+    """(platform, url, body): every place and spelling of tests/feed/test_marker_injection.py,
+    a few feeds each holding many of them."""
+    from tests.feed.test_marker_injection import (
+        HTML_SPELLINGS,
+        JSON_SPELLINGS,
+        reddit_places,
+        x_places,
+    )
+
+    feeds = [
+        ("reddit", REDDIT_URL, "".join(reddit_places(marker).values()))
+        for marker in HTML_SPELLINGS
+    ]
+    for marker in JSON_SPELLINGS:
+        for body in x_places("@@MARKER@@").values():
+            feeds.append(("x", X_URL, body.replace("@@MARKER@@", marker)))
+    return feeds
+
+
+def test_no_response_carries_a_marker_the_server_did_not_write(server: LiveServer) -> None:
+    from tests.support.markers import injectable_texts, visible_start_markers
+
+    marked_user = f"mk-{uuid.uuid4().hex[:8]}"
+    filter_add(server.base_url, marked_user, "spiders", intensity=5)
+    plain_user = f"mk-none-{uuid.uuid4().hex[:8]}"
+    feeds = injection_feeds()
+
+    async def over_socket(user: str) -> list[str]:
+        async with websockets.connect(
+            f"{server.ws_url}/ws/{user}", origin=ORIGIN, max_size=2**24
+        ) as socket:
+            answers = []
+            for number, (_platform, url, body) in enumerate(feeds):
+                data = {"url": url, "response": body}
+                await socket.send(
+                    json.dumps({"type": "process_feed", "requestId": str(number), "data": data})
+                )
+                frame = json.loads(await asyncio.wait_for(socket.recv(), 30))
+                assert frame["type"] == "processing_response", frame
+                answers.append(frame["data"]["feed"]["response"])
+            return answers
+
+    for user in (plain_user, marked_user):
+        over_http = [
+            httpx.post(
+                f"{server.base_url}/get_feed",
+                json={"user_id": user, "url": url, "data": {"feed_info": {"response": body}}},
+                timeout=30,
+            ).json()
+            for _platform, url, body in feeds
+        ]
+        socket_bodies = asyncio.run(over_socket(user))
+        for (platform, _url, body), answer, socket_body in zip(
+            feeds, over_http, socket_bodies, strict=True
+        ):
+            assert visible_start_markers(platform, body) >= 1
+            for returned in (answer["feed"]["response"], socket_body):
+                assert injectable_texts(platform, returned) == []
+                if user == plain_user:
+                    assert visible_start_markers(platform, returned) == 0
+
+
+def test_hostile_shapes_get_a_clear_4xx_and_the_socket_stays_open(server: LiveServer) -> None:
+    nested = "[" * 100_000 + "]" * 100_000
+    for data in (nested, json.dumps(nested)):
+        raw = '{"user_id": "deep", "url": "' + REDDIT_URL + '", "data": ' + data + "}"
+        deep = httpx.post(
+            f"{server.base_url}/get_feed",
+            content=raw,
+            headers={"content-type": "application/json"},
+            timeout=30,
+        )
+        assert deep.status_code == 400, deep.text[:300]
+    fields = {f"field{number}": "x" for number in range(1100)}
+    flood = httpx.post(f"{server.base_url}/chat/image", data=fields, timeout=30)
+    assert flood.status_code == 400 and flood.json()["status"] == "error"
+
+    async def deep_frames() -> list[str]:
+        async with websockets.connect(f"{server.ws_url}/ws/deep", origin=ORIGIN) as socket:
+            types = []
+            for frame in (
+                '{"type": "process_feed", "requestId": "d", "data": ' + nested + "}",
+                json.dumps({"type": "process_feed", "requestId": "d", "data": nested}),
+                '{"type": "ping"}',
+            ):
+                await socket.send(frame)
+                types.append(json.loads(await asyncio.wait_for(socket.recv(), 20))["type"])
+            return types
+
+    assert asyncio.run(deep_frames()) == ["error", "error", "pong"]
+
+
+def test_one_lone_surrogate_tweet_costs_only_that_post(server: LiveServer) -> None:
+    user = f"sur-{uuid.uuid4().hex[:8]}"
+    filter_add(server.base_url, user, "spiders", intensity=5)
+    timeline = hostile_x_timeline(["a spider \ud800 here", "a spider in my bath"])
+    assert "\\ud800" in timeline
+
+    answer = httpx.post(
+        f"{server.base_url}/get_feed",
+        json={"user_id": user, "url": X_URL, "data": {"feed_info": {"response": timeline}}},
+        timeout=30,
+    )
+
+    assert answer.status_code == 200
+    assert answer.json()["degraded"] is False, answer.json()["degraded_reason"]
+    assert len(x_marked_texts(answer.json()["feed"]["response"])) == 2

@@ -73,6 +73,7 @@ class FakeDiymod:
     result_body: bytes = field(default_factory=lambda: image_bytes_make(32, 24))
     feed_error: str | None = None  # process_feed answered with `error`
     server_ping: bool = False  # the server pings the client right after connection_ack
+    gallery_src: bool = True  # a marked lazy gallery slide gets `src` (False: the old bug)
     received: list[dict[str, Any]] = field(default_factory=list)
     deleted_filters: list[str] = field(default_factory=list)
     socket: FakeSocket | None = None
@@ -154,9 +155,11 @@ class FakeDiymod:
         document = body["data"]["feed_info"]["response"]
         if self.image_marked:
             document = self.feed_mark(document)
-        src = re.search(r'<img [^>]*src="([^"]+)"', document)
-        if self.push_on_feed and src and self.socket is not None:
-            self.socket.push(self.image_processed(html.unescape(src.group(1))))
+        tags = [tag for tag in re.findall(r"<img [^>]*>", document) if "diy-mod-image" in tag]
+        marked = [found.group(1) for tag in tags if (found := re.search(r' src="([^"]+)"', tag))]
+        if self.push_on_feed and self.socket is not None:
+            for src in dict.fromkeys(marked):  # each marked image once, as a server pushes
+                self.socket.push(self.image_processed(html.unescape(src)))
         return httpx.Response(200, json={"status": "success", "feed": {"response": document}})
 
     def feed_mark(self, document: str) -> str:
@@ -165,6 +168,17 @@ class FakeDiymod:
             'class="i18n-post-media-img"',
             f'class="i18n-post-media-img" diy-mod-image="{attribute}"',
         )
+        document = document.replace(
+            '<img class="media-lightbox-img" src=',
+            f'<img class="media-lightbox-img" diy-mod-image="{attribute}" src=',
+        )
+        slide_src = r'src="\1" data-lazy-src="\1"' if self.gallery_src else r'data-lazy-src="\1"'
+        document = re.sub(
+            r'(?<=<img class="media-lightbox-img" )data-lazy-src="([^"]*)"',
+            f'{slide_src} diy-mod-image="{attribute}"',
+            document,
+        )
+
         return re.sub(
             r'(<a slot="title"[^>]*>)([^<]*)</a>',
             r"\1__OVERLAY_START__Careful|\2__OVERLAY_END__</a>",
