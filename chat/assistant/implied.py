@@ -13,6 +13,7 @@ from chat.assistant import lexicon
 
 PHOBIA_WORD = re.compile(r"\b([a-z]+?)o?phob(?:ia|ias|ic|ics|e|es)\b", re.IGNORECASE)
 VOWELS = set("aeiouy")
+SCHWA_VOWELS = set("aeioy")
 WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 
 
@@ -64,9 +65,13 @@ def emoji_read(text: str) -> str:
     """Emoji that name a topic become its word; the others, decoration, are dropped."""
     if not lexicon.EMOJI.search(text):
         return text
+    written = lexicon.EMOJI.sub(" ", text).lower()
     for symbol in sorted(lexicon.EMOJI_TOPICS, key=len, reverse=True):
         if symbol in text:
-            text = text.replace(symbol, f" {lexicon.EMOJI_TOPICS[symbol]} ")
+            word = lexicon.EMOJI_TOPICS[symbol]
+            # "🍺 no alcohol please": the emoji only illustrates a topic already written.
+            named = re.search(rf"\b{re.escape(word.lower().rstrip('s'))}", written)
+            text = text.replace(symbol, " " if named else f" {word} ")
     text = lexicon.EMOJI.sub(" ", text)
     # "🐍🐍🐍" became "snakes snakes snakes": one is enough.
     text = re.sub(r"\b(\w+)(?:\s+\1\b)+", r"\1", text)
@@ -78,6 +83,8 @@ def emoji_read(text: str) -> str:
 
 def fold(text: str) -> str:
     """Compare words without case or accents: "Fútbol" = "futbol", "Fußball" = "fussball"."""
+    if lexicon.CJK.search(text):
+        return text.casefold()  # kana voicing marks are combining characters too: keep them
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
@@ -164,15 +171,19 @@ def _words_corrected(text: str, vocabulary: frozenset[str], *, vowel_swaps: bool
     def correct(found: re.Match[str]) -> str:
         word = found.group(0)
         lowered = word.lower()
-        # A capital past the first word is a name ("Moore"), not a typo.
-        if found.start() > 0 and word[0].isupper():
+        # A capital is a name ("Moore"), not a typo, unless it starts a request ("Hidee").
+        capital = word[0].isupper()
+        if capital and found.start() > 0:
             return word
         if len(lowered) < 4 or lowered in vocabulary:
             return word
         candidates = {
             known for known in vocabulary if is_typo_of(lowered, known, vowel_swaps=vowel_swaps)
         }
-        return candidates.pop() if len(candidates) == 1 else word
+        if len(candidates) != 1:
+            return word
+        candidate = candidates.pop()
+        return candidate if not capital or candidate in lexicon.OPENING_WORDS else word
 
     return WORD.sub(correct, text)
 
@@ -188,8 +199,10 @@ def is_typo_of(word: str, known: str, *, vowel_swaps: bool) -> bool:
         if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
             first, second = diffs
             return word[first] == known[second] and word[second] == known[first]
-        if len(diffs) == 1 and vowel_swaps and len(word) >= 6:
-            return word[diffs[0]] in VOWELS and known[diffs[0]] in VOWELS
+        if len(diffs) == 1 and vowel_swaps and len(word) >= 7:
+            # The vowels of unstressed syllables, which people confuse ("polotics", "spyders");
+            # not "u" ("crushes" is not "crashes").
+            return word[diffs[0]] in SCHWA_VOWELS and known[diffs[0]] in SCHWA_VOWELS
         return False
     longer, shorter = (word, known) if len(word) > len(known) else (known, word)
     for index in range(len(longer)):
@@ -204,6 +217,7 @@ def is_typo_of(word: str, known: str, *, vowel_swaps: bool) -> bool:
         if longer is known:  # a letter missing from what was typed
             return (
                 extra in VOWELS
+                or len(known) >= 7
                 or (extra == "c" and longer[index + 1 : index + 2] == "k")
                 or (extra == "g" and longer.endswith("ing") and index == len(longer) - 1)
             )

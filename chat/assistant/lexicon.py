@@ -581,7 +581,8 @@ FOREIGN_REQUESTS = re.compile(
     r"tengo miedo (?:a|de)|me dan miedo|odio|basta de|"
     # French
     r"je ne veux (?:plus|pas|rien|jamais)(?: rien)? (?:voir|lire)|ne me montre (?:plus|pas)|"
-    r"cache(?:r|z)?|masque(?:r|z)?|bloque(?:r|z)?|rien (?:sur|de|à propos)|"
+    r"(?:cache|masque|bloque)(?:r|z)?(?= (?:les|la|le|l'|des|du|tout|toutes?|tous)\b)|"
+    r"rien (?:sur|de|à propos)|"
     r"plus de|pas de|j'ai peur (?:des|de la|de l'|du|de)|"
     # German
     r"ich (?:will|möchte|moechte) (?:nichts|keine?n?) (?:mehr )?(?:über|ueber|von|zu)?|"
@@ -654,6 +655,10 @@ REQUEST_WORDS = (
     "seriously",
     "honestly",
     "interested",
+)
+# Of those, the ones a request starts with (a capitalised first word is corrected only to them).
+OPENING_WORDS = frozenset(
+    ("hide", "block", "stop", "show", "filter", "remove", "mute", "avoid", "please", "never")
 )
 # Common misspellings that the typo model cannot reach (two edits, or a real word).
 MISSPELLINGS: dict[str, str] = {

@@ -38,6 +38,8 @@ def intensity_question(draft: Draft) -> Reply:
         f'How should I handle posts about "{draft.filter_text}"? I can blur the words, cover '
         "the post with a warning you can click through, or remove the passages completely."
     )
+    if draft.reading:
+        text = f"{draft.reading} {text}"
     return Reply(text=text, type=say.TYPE_CLARIFY, options=say.INTENSITY_OPTIONS)
 
 
@@ -76,5 +78,7 @@ def ready_reply(draft: Draft, *, lead: str = "") -> Reply:
     )
     if draft.note and not lead:
         text = f"{text} {draft.note}"
+    if draft.reading and not lead:
+        text = f"{draft.reading} {text}"
     options = tuple(label for label, level in _INTENSITY_LABELS if level != data.intensity)
     return Reply(text=text, type=say.TYPE_READY, options=options, filter_data=data)

@@ -70,6 +70,7 @@ class Understanding:
     has_request_verb: bool = False
     everything: bool = False  # "remove all my filters"
     too_long: bool = False  # a request whose topic is a whole sentence
+    reading: str = ""  # how a topic the words only imply was understood, to tell the user
 
 
 def command_key(text: str) -> str:
@@ -273,9 +274,13 @@ def creation_understand(text: str, settings: Settings) -> Understanding | None:
         if not has_verb:  # "clean for a year" tells the situation, not how long to filter
             settings = _replace_settings(settings, duration=None, duration_note="")
         return Understanding(
-            INTENT_CREATE, topic=reading, settings=settings, has_request_verb=True
+            INTENT_CREATE,
+            topic=reading,
+            settings=settings,
+            has_request_verb=True,
+            reading=_reading_said(reading),
         )
-    if topic.lower() in words.VAGUE_TOPICS:
+    if topic.lower() in words.VAGUE_TOPICS or words.FEED_ONLY.search(topic):
         if has_verb:
             return Understanding(INTENT_CREATE, settings=settings, has_request_verb=True)
         return Understanding(INTENT_SETTINGS, settings=settings) if settings.any() else None
@@ -301,9 +306,15 @@ def lead_topic(lead: Lead) -> CleanTopic:
     return topic_clean(lead.before)
 
 
+def _reading_said(topic: str) -> str:
+    return f'I understood that as "{topic}"; tell me if you meant something else.'
+
+
 def _implied_reading(topic: str, text: str, *, has_verb: bool) -> str:
     """The topic a condition or situation implies, when the words name none themselves
     ("I have ophidiophobia", "my cat died last week"); a named topic always wins."""
+    if not has_verb and words.QUESTION_OPENING.search(text):
+        return ""  # a question ("what is ophidiophobia?") asks for no filter
     named = implied.phobia_topic(topic)
     if named:
         return named  # "hide arachnophobia stuff": the clinical word names the topic

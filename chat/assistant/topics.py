@@ -134,8 +134,8 @@ def text_is_gibberish(text: str) -> bool:
         for word in re.findall(r"[A-Za-z]+", text)
         if len(word) >= 4 and sum(char.isupper() for char in word) < 2
     ]
-    if not letters and not re.search(r"[a-z0-9]", text.lower()):
-        return True
+    if not letters and not re.search(r"[^\W_]", text):
+        return True  # letters of any script count ("ヘビ"), punctuation alone does not
     return any(_word_is_gibberish(word) for word in letters)
 
 

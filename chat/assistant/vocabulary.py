@@ -360,8 +360,14 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
             (4, None),
         ),
         (
-            r"\b(?:i'm |i am )?not (?:at all |really |even )?interested in\b|\bno interest in\b",
+            r"\b(?:i'm |i am )?not (?:at all |really |even )?(?:interested in|into)\b|"
+            r"\b(?:no|zero|little) interest (?:in|for)\b",
             (None, None),
+        ),
+        (
+            r"\b(?:don't|do not|dont|never) (?:put|include|add|push|recommend|suggest|post)\b|"
+            r"\b(?:free of|free from|clear of)\b",
+            (4, None),
         ),
         (
             r"\bi (?:can't|cannot|can not|don't want to) (?:deal|cope) with\b|"
@@ -376,6 +382,7 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
         (r"\b(?:can|could) (?:we|you|i) not (?:have|show|see|get)\b", (4, None)),
         (r"\b(?:never|don't|do not|dont|stop|quit) (?:ever )?show(?:ing)? me\b", (5, None)),
         (r"\bi(?:'m| am| get)? (?:easily |really |very |so )?triggered by\b", (3, None)),
+        (r"^(?:no,? )?i (?:meant|mean)\b", (None, None)),
         (
             r"\b(?:is|are) (?:a |really |very )?(?:big )?triggers? for me\b|\btriggers? me\b",
             (3, None),
@@ -412,8 +419,8 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
         (r"\bskip(?:ping)?\b", (4, None)),
         (r"\bfilter(?:ing)?(?: out)?\b", (None, None)),
         (
-            r"\bget\b(?=.*\b(?:away from me|out of (?:my|the) (?:feeds?|timelines?)|"
-            r"off (?:my|the) (?:feeds?|timelines?))\b)",
+            r"\b(?:get|take|move|put)\b(?=.*\b(?:away from me|"
+            r"out of (?:my|the) (?:feeds?|timelines?)|off (?:my|the) (?:feeds?|timelines?))\b)",
             (5, None),
         ),
         (r"\bi (?:don't|do not|dont) want(?: any| to have)?\b", (4, None)),
@@ -453,6 +460,7 @@ LEADING_FILLER = re.compile(
 TRAILING_FILLER = re.compile(
     r"\s+(?:posts?|content|stuff|things|related|related posts|related content|related stuff|"
     r"for me|ever|again|now|first|too|as well|in general|here|there|it|them|then|and|or|but|"
+    r"thing|whole thing|"
     r"to|"
     r"out|so|pls|right now|at the moment|lately|these days|recently|anyway|nonsense|crap|"
     r"garbage|rubbish|junk|bs|bullshit|here|please)$",
@@ -549,7 +557,19 @@ VAGUE_TOPICS = {
     "its",
     "it is",
     "that's",
+    "there",
+    "here",
+    "no",
+    "yes",
+    "nope",
+    "ok",
+    "okay",
+    "yeah",
 }
+# A "topic" that is only the feed itself ("clean up my feed"): there is nothing to filter yet.
+FEED_ONLY = re.compile(
+    r"^(?:\w+(?: up)? )?(?:my|the|this) (?:feeds?|timelines?|home ?page|front ?page)$", FLAGS
+)
 # Words that make a clause a remark about the topic rather than a topic ("Crypto stuff,
 # honestly I've had enough"); see topics.topic_clauses.
 REMARK_WORDS = frozenset(

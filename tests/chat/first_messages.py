@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 TABLE = Path(__file__).with_name("first_messages.jsonl")
+# Written after the main table was tuned on, run once before any change for it (55/64 then);
+# fixed since, so now a regression table like the other.
+HOLDOUT = Path(__file__).with_name("first_messages_holdout.jsonl")
 INTENSITY_OPTIONS = ["Just blur it", "Warn me first", "Remove completely"]
 DURATION_OPTIONS = ["For a day", "For a week", "For a month", "Permanently"]
 MAX_TURNS = 3

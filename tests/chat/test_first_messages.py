@@ -1,6 +1,7 @@
 """Everyday first messages through POST /chat with the embedded assistant (issue 15): each one
 must end in a filter whose text is the topic a person would accept, or, when the message names
-no topic, in one question whose answer becomes it. The table is tests/chat/first_messages.jsonl.
+no topic, in one question whose answer becomes it. The tables are tests/chat/first_messages.jsonl
+and first_messages_holdout.jsonl.
 """
 
 from __future__ import annotations
@@ -11,11 +12,19 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.chat.first_messages import Case, Outcome, case_play, cases_load, family_rates
+from tests.chat.first_messages import (
+    HOLDOUT,
+    Case,
+    Outcome,
+    case_play,
+    cases_load,
+    family_rates,
+)
 
 pytestmark = pytest.mark.django_db
 
 CASES = cases_load()
+HELD_OUT = cases_load(HOLDOUT)
 REQUIRED_RATE = 0.95
 FAMILY_FLOOR = 0.8  # no phrasing family may be left behind by a good overall figure
 VAGUE_WORDS = {"posts", "post", "stuff", "anything", "things", "content", "something"}
@@ -72,7 +81,7 @@ def test_the_table_is_big_and_covers_every_family() -> None:
             id=case.label,
             marks=[pytest.mark.xfail(strict=True)] if case.message in KNOWN_MISSES else [],
         )
-        for case in CASES
+        for case in CASES + HELD_OUT
     ],
 )
 def test_a_first_message_gives_a_clean_topic(unlimited_chat: None, case: Case) -> None:
