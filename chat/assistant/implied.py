@@ -109,10 +109,14 @@ def foreign_topic(text: str) -> str:
     rest = re.sub(r"[\s,.;:!?¡¿\"()]+", " ", rest).strip()
     if not rest:
         return ""
+    words = rest.split()
+    if len(words) > 1:
+        words = [word for word in words if fold(word) not in lexicon.FOREIGN_KINDS] or words
+        rest = " ".join(words)
     index = _foreign_index()
     if fold(rest) in index:
         return index[fold(rest)]
-    translated = [index.get(fold(word)) for word in rest.split()]
+    translated = [index.get(fold(word)) for word in words]
     if all(translated):
         return " and ".join(dict.fromkeys(str(item) for item in translated))
     return rest

@@ -165,14 +165,14 @@ SITUATIONS: list[tuple[re.Pattern[str], str]] = [
             "pregnancy and babies",
         ),
         (
-            rf"\b(?:my|our)\s+(?:\w+\s+)?{_PET}\b.*\b{_DIED}|"
+            rf"\b(?:my|our)\s+(?:\w+\s+){{0,2}}{_PET}\b.*\b{_DIED}|"
             rf"\b(?:put|putting) (?:my|our) (?:\w+ )?{_PET} (?:down|to sleep)\b|"
             rf"\blost (?:my|our) (?:\w+ )?{_PET}\b|\b{_PET} (?:died|passed away)\b|"
             r"\bpet loss\b|\bgrieving (?:my|our|a|the) (?:\w+ )?" + _PET + r"\b",
             "pet loss",
         ),
         (
-            rf"\b(?:my|our)\s+(?:\w+\s+)?{_PERSON}\b.*\b{_DIED}|"
+            rf"\b(?:my|our)\s+(?:\w+\s+){{0,2}}{_PERSON}\b.*\b{_DIED}|"
             rf"\blost (?:my|our) (?:\w+ )?{_PERSON}\b|\b(?:grieving|mourning|bereaved|"
             r"bereavement|widow(?:ed|er)?|funeral|passed away|died|death of my)\b",
             "death",
@@ -577,6 +577,7 @@ FOREIGN_REQUESTS = re.compile(
     r"\b(?:"
     # Spanish
     r"(?:ya )?no quiero (?:ver|leer)(?: m[aá]s)?(?: nada)?|no me (?:muestres|ense[nñ]es)|"
+    r"no m[aá]s(?: de)?|"
     r"oculta(?:r|me)?|esconde(?:r)?|bloquea(?:r)?|filtra(?:r)?|nada (?:de|sobre)|"
     r"tengo miedo (?:a|de)|me dan miedo|odio|basta de|"
     # French
@@ -585,7 +586,7 @@ FOREIGN_REQUESTS = re.compile(
     r"rien (?:sur|de|à propos)|"
     r"plus de|pas de|j'ai peur (?:des|de la|de l'|du|de)|"
     # German
-    r"ich (?:will|möchte|moechte) (?:nichts|keine?n?) (?:mehr )?(?:über|ueber|von|zu)?|"
+    r"ich (?:will|möchte|moechte) (?:nichts|keine?n?)(?: mehr)?(?: (?:über|ueber|von|zu))?|"
     r"zeig(?:e)? mir (?:keine?n?|nichts)|blende|blockiere|verstecke|keine?n?|nichts (?:über|von)|"
     r"ich habe angst vor|angst vor|"
     # Portuguese
@@ -596,7 +597,8 @@ FOREIGN_REQUESTS = re.compile(
 )
 # Words of those languages around a topic that are not part of it.
 FOREIGN_FILLERS = re.compile(
-    r"\b(?:por favor|porfa|gracias|s'il (?:te|vous) pla[iî]t|merci|bitte|danke|obrigad[oa]|"
+    r"\b(?:por favor|porfa|svp|stp|gracias|s'il (?:te|vous) pla[iî]t|merci|bitte|danke|"
+    r"obrigad[oa]|"
     r"publicaciones|publicaci[oó]n|posts?|publications?|beitr[aä]ge|postagens|"
     r"im feed|en mi feed|dans mon fil|no meu feed|aus|mehr|sehen|lesen|ver|voir|"
     r"sobre|sur|acerca de|de|del|des|du|la|le|les|el|los|las|l'|à propos de|über|ueber|von|"
@@ -605,6 +607,27 @@ FOREIGN_FILLERS = re.compile(
     r"videos|noticias|nouvelles|more|mais|m[aá]s|plus|cosas|choses|sachen|coisas|todo|tout|"
     r"alles|tudo|anything|about)\b",
     FLAGS,
+)
+
+# Words for the kind of post ("news"), dropped when a topic is named with them ("Nachrichten
+# über Krieg" -> war), kept when they are all there is ("bitte keine Nachrichten").
+FOREIGN_KINDS = frozenset(
+    (
+        "noticias",
+        "nouvelles",
+        "actualites",
+        "nachrichten",
+        "noticias",
+        "news",
+        "videos",
+        "vidéos",
+        "fotos",
+        "bilder",
+        "photos",
+        "memes",
+        "新闻",
+        "ニュース",
+    )
 )
 
 # Words the request phrasings are made of: a typo of one is read as the word (implied.py's

@@ -360,7 +360,8 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
             (4, None),
         ),
         (
-            r"\b(?:i'm |i am )?not (?:at all |really |even )?(?:interested in|into)\b|"
+            r"\b(?:i'm |i am )?not (?:at all |really |even )?(?:interested in|into|keen on|"
+            r"a (?:big )?fan of|fond of)\b|\b(?:anything|everything) (?:but|except)\b|"
             r"\b(?:no|zero|little) interest (?:in|for)\b",
             (None, None),
         ),
@@ -383,6 +384,18 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
         (r"\b(?:never|don't|do not|dont|stop|quit) (?:ever )?show(?:ing)? me\b", (5, None)),
         (r"\bi(?:'m| am| get)? (?:easily |really |very |so )?triggered by\b", (3, None)),
         (r"^(?:no,? )?i (?:meant|mean)\b", (None, None)),
+        (
+            # "clowns are terrifying", "snakes give me nightmares": the topic comes first.
+            r"\b(?:is|are) (?:so |really |very |super |just |kind of |kinda |honestly )?"
+            r"(?:terrifying|scary|creepy|gross|disgusting|triggering|upsetting|awful|horrible|"
+            r"unbearable|nauseating|boring|annoying|exhausting|depressing|toxic|cringe|cringey|"
+            r"the worst|too much|my (?:worst |biggest |greatest )?(?:fear|phobia|trigger|"
+            r"nightmare))\b.*$|"
+            r"\b(?:gives?|makes?) me (?:nightmares|anxiety|the creeps|panic attacks|sick|"
+            r"anxious|uncomfortable|queasy)\b.*$|"
+            r"\b(?:scares?|freaks?|creeps?|grosses?|upsets?|disgusts?|terrif(?:y|ies)) me\b.*$",
+            (3, None),
+        ),
         (
             r"\b(?:is|are) (?:a |really |very )?(?:big )?triggers? for me\b|\btriggers? me\b",
             (3, None),
@@ -448,7 +461,8 @@ FILLER_ANYWHERE = re.compile(
 )
 LEADING_FILLER = re.compile(
     r"^(?:about|of|on|for|regarding|re|with|related to|relating to|to do with|involving|like|"
-    r"connected to|linked to|concerning|discussing|discuss|discusses|in|"
+    r"connected to|linked to|concerning|discussing|discuss|discusses|in|from|by|so many|"
+    r"so much|too many|too much|all the|all these|"
     r"such as|including|anything|everything|something|any|all|every|the|a|an|some|those|"
     r"these|this|posts?|content|stuff|things?|news|stories|videos?|clips?|footage|mentions?|talk|"
     r"pictures?|images?|photos?|photographs?|pics|memes?|gifs?|"
@@ -460,7 +474,7 @@ LEADING_FILLER = re.compile(
 TRAILING_FILLER = re.compile(
     r"\s+(?:posts?|content|stuff|things|related|related posts|related content|related stuff|"
     r"for me|ever|again|now|first|too|as well|in general|here|there|it|them|then|and|or|but|"
-    r"thing|whole thing|"
+    r"thing|whole thing|so much|so bad|a lot|very much|"
     r"to|"
     r"out|so|pls|right now|at the moment|lately|these days|recently|anyway|nonsense|crap|"
     r"garbage|rubbish|junk|bs|bullshit|here|please)$",
