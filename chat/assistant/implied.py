@@ -148,46 +148,64 @@ def typos_correct(text: str) -> str:
     """Common misspellings and typos of the words requests are made of ("i dont wnat to see")."""
     for wrong, right in lexicon.MISSPELLINGS.items():
         text = re.sub(rf"(?<![\w']){re.escape(wrong)}(?![\w'])", right, text, flags=re.I)
-    vocabulary = frozenset(lexicon.REQUEST_WORDS)
-    return _words_corrected(text, vocabulary, vowel_swaps=False)
+    return _words_corrected(text, REQUEST)
 
 
 def topic_typos_correct(topic: str) -> str:
     """A misspelt topic word corrected to the topic it is a typo of ("polotics")."""
-    return _words_corrected(topic, _topic_vocabulary(), vowel_swaps=True)
+    return _words_corrected(topic, TOPIC)
 
 
-@lru_cache(maxsize=1)
-def _topic_vocabulary() -> frozenset[str]:
-    names = set(lexicon.COMMON_TOPIC_WORDS)
-    topics = [
-        *lexicon.PHOBIA_ROOTS.values(),
-        *lexicon.FOREIGN_TOPICS,
-        *lexicon.EMOJI_TOPICS.values(),
-    ]
-    for topic in topics:
-        names.update(word.lower() for word in topic.split() if len(word) > 3)
-    names.update(word[:-1] for word in list(names) if word.endswith("s") and len(word) > 4)
-    return frozenset(names)
+REQUEST, TOPIC = "request", "topic"  # which vocabulary a word is corrected towards
 
 
-def _words_corrected(text: str, vocabulary: frozenset[str], *, vowel_swaps: bool) -> str:
+@lru_cache(maxsize=2)
+def _vocabulary(kind: str) -> dict[int, frozenset[str]]:
+    """The words of one vocabulary by length (a slip changes the length by one at most)."""
+    if kind == REQUEST:
+        names = set(lexicon.REQUEST_WORDS)
+    else:
+        names = set(lexicon.COMMON_TOPIC_WORDS)
+        topics = [
+            *lexicon.PHOBIA_ROOTS.values(),
+            *lexicon.FOREIGN_TOPICS,
+            *lexicon.EMOJI_TOPICS.values(),
+        ]
+        for topic in topics:
+            names.update(word.lower() for word in topic.split() if len(word) > 3)
+        names.update(word[:-1] for word in list(names) if word.endswith("s") and len(word) > 4)
+    by_length: dict[int, set[str]] = {}
+    for name in names:
+        by_length.setdefault(len(name), set()).add(name)
+    return {length: frozenset(group) for length, group in by_length.items()}
+
+
+@lru_cache(maxsize=4096)
+def _correction(lowered: str, kind: str) -> str:
+    """The one word of the vocabulary `lowered` is a slip of, or "" (none, or several)."""
+    vocabulary = _vocabulary(kind)
+    if lowered in vocabulary.get(len(lowered), ()):
+        return ""
+    candidates = {
+        known
+        for length in (len(lowered) - 1, len(lowered), len(lowered) + 1)
+        for known in vocabulary.get(length, ())
+        if is_typo_of(lowered, known, vowel_swaps=kind == TOPIC)
+    }
+    return candidates.pop() if len(candidates) == 1 else ""
+
+
+def _words_corrected(text: str, kind: str) -> str:
     def correct(found: re.Match[str]) -> str:
         word = found.group(0)
-        lowered = word.lower()
         # A capital is a name ("Moore"), not a typo, unless it starts a request ("Hidee").
         capital = word[0].isupper()
-        if capital and found.start() > 0:
+        if (capital and found.start() > 0) or len(word) < 4 or len(word) > 30:
             return word
-        if len(lowered) < 4 or lowered in vocabulary:
+        candidate = _correction(word.lower(), kind)
+        if not candidate or (capital and candidate not in lexicon.OPENING_WORDS):
             return word
-        candidates = {
-            known for known in vocabulary if is_typo_of(lowered, known, vowel_swaps=vowel_swaps)
-        }
-        if len(candidates) != 1:
-            return word
-        candidate = candidates.pop()
-        return candidate if not capital or candidate in lexicon.OPENING_WORDS else word
+        return candidate
 
     return WORD.sub(correct, text)
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 from chat.assistant import implied
 from chat.assistant import vocabulary as words
 from chat.assistant.topics import (
+    MAX_TOPIC_CHARS,
     MAX_TOPIC_WORDS,
     CleanTopic,
     edges_strip,
@@ -268,7 +269,9 @@ def creation_understand(text: str, settings: Settings) -> Understanding | None:
     settings = _settings_with_lead(settings, lead.intensity, lead.duration, cleaned)
     if cleaned.spoiler:
         return _spoiler_understanding(cleaned, settings)
-    topic, has_verb = implied.topic_typos_correct(cleaned.topic), lead.found
+    topic, has_verb = cleaned.topic, lead.found
+    if len(topic.split()) <= MAX_TOPIC_WORDS:
+        topic = implied.topic_typos_correct(topic)
     reading = _implied_reading(topic, text, has_verb=has_verb)
     if reading:
         if not has_verb:  # "clean for a year" tells the situation, not how long to filter
@@ -284,7 +287,7 @@ def creation_understand(text: str, settings: Settings) -> Understanding | None:
         if has_verb:
             return Understanding(INTENT_CREATE, settings=settings, has_request_verb=True)
         return Understanding(INTENT_SETTINGS, settings=settings) if settings.any() else None
-    if has_verb and len(topic.split()) > MAX_TOPIC_WORDS:
+    if has_verb and (len(topic.split()) > MAX_TOPIC_WORDS or len(topic) > MAX_TOPIC_CHARS):
         return Understanding(INTENT_UNKNOWN, settings=settings, too_long=True)
     if not topic_plausible(topic, has_verb=has_verb):
         return None

@@ -12,6 +12,7 @@ from chat.assistant.replies import text_safe
 
 MAX_TOPIC_WORDS = 8  # a filter text is a few words; longer means we did not find the topic
 MAX_BARE_TOPIC_WORDS = 5  # without a request verb, only a short noun phrase counts as a topic
+MAX_TOPIC_CHARS = 100  # the same bound the model's filter_text has (chat/assistant/openai.py)
 
 
 def message_normalize(message: str) -> str:
@@ -116,7 +117,9 @@ def edges_strip(text: str) -> str:
 def topic_plausible(topic: str, *, has_verb: bool) -> bool:
     """Whether `topic` can name a filter: short, not a question, not a keyboard mash."""
     count = len(topic.split())
-    if count == 0 or count > MAX_TOPIC_WORDS or text_is_gibberish(topic):
+    if count == 0 or count > MAX_TOPIC_WORDS or len(topic) > MAX_TOPIC_CHARS:
+        return False
+    if text_is_gibberish(topic):
         return False
     if has_verb:
         return True

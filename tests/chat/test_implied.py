@@ -153,3 +153,8 @@ def test_the_implied_reading_is_said_once_and_can_be_corrected() -> None:
     assert "understood" not in second.reply.text
     assert third.reply.filter_data is not None
     assert third.reply.filter_data.filter_text == "hamsters"
+
+
+@pytest.mark.parametrize("message", ["\u8bf7" * 300, "phob" * 200, "hide " + "banana" * 30])
+def test_a_single_word_of_hundreds_of_characters_is_no_topic(message: str) -> None:
+    assert message_understand(message).topic == ""
