@@ -316,6 +316,8 @@ def _filters_listed(state: ConversationState, filters: list[KnownFilter]) -> Tur
 
 def _not_understood(state: ConversationState, u: Understanding) -> Turn:
     text = questions.TOO_LONG if u.too_long else questions.NOT_UNDERSTOOD
+    if u.struggling and not u.too_long:
+        text = questions.PERSONAL_UNCLEAR
     if u.too_long:
         _settings_merge(state.draft, u.settings)
         state.draft.filter_text = ""

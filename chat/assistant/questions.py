@@ -17,6 +17,11 @@ NOT_UNDERSTOOD = (
     "Sorry, I didn't understand that. What would you like me to filter? Name it in a few "
     'words, for example "spiders", "election news" or "spoilers for Severance".'
 )
+# Said about oneself without a topic ("I'm having a rough week"): ask gently, once.
+PERSONAL_UNCLEAR = (
+    "I'm sorry it's hard right now. Is there something you'd rather not see in your feed while "
+    'it is? Name it in a few words, for example "hospitals", "breakups" or "bad news".'
+)
 TOO_LONG = (
     "That's more than a filter can hold. What is the topic in a few words (at most "
     f'{MAX_TOPIC_WORDS})? For example "car accidents" rather than a whole sentence.'

@@ -72,6 +72,7 @@ class Understanding:
     everything: bool = False  # "remove all my filters"
     too_long: bool = False  # a request whose topic is a whole sentence
     reading: str = ""  # how a topic the words only imply was understood, to tell the user
+    struggling: bool = False  # no topic, but the person says they are having a hard time
 
 
 def command_key(text: str) -> str:
@@ -96,7 +97,8 @@ def message_understand(message: str) -> Understanding:
         understanding = understand(rest, settings)
         if understanding is not None:
             return understanding
-    return Understanding(INTENT_UNKNOWN, settings=settings)
+    struggling = bool(words.SELF_WORDS.search(rest) and words.HARD_TIME.search(rest))
+    return Understanding(INTENT_UNKNOWN, settings=settings, struggling=struggling)
 
 
 def command_intent(key: str) -> str:

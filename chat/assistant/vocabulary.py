@@ -614,5 +614,11 @@ QUESTION_OPENING = re.compile(
     FLAGS,
 )
 PERSONAL_WORDS = re.compile(r"\b(?:i|i'm|i've|you|you're|we|we're|us|me)\b", FLAGS)
+HARD_TIME = re.compile(
+    r"\b(?:rough|hard|tough|difficult|bad|awful|terrible|sad|sadder|depress\w*|anxious|anxiety|"
+    r"upset\w*|struggl\w*|overwhelm\w*|stress\w*|lonely|hurting|down|not (?:ok|okay|well|"
+    r"good)|miserable|exhausted|burn(?:ed|t) out|heartbroken|grieving|scared|afraid)\b",
+    FLAGS,
+)
 SELF_WORDS = re.compile(r"\b(?:i|i'm|i've|i'd|im|ive|we|we're|we've|us|me|my|our)\b", FLAGS)
 KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")

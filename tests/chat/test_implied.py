@@ -158,3 +158,16 @@ def test_the_implied_reading_is_said_once_and_can_be_corrected() -> None:
 @pytest.mark.parametrize("message", ["\u8bf7" * 300, "phob" * 200, "hide " + "banana" * 30])
 def test_a_single_word_of_hundreds_of_characters_is_no_topic(message: str) -> None:
     assert message_understand(message).topic == ""
+
+
+def test_a_hard_time_without_a_topic_gets_one_gentle_question() -> None:
+    assistant = EmbeddedAssistant()
+    first = assistant.respond(
+        state=ConversationState(), message="I'm having a rough week", filters=[]
+    )
+    plain = assistant.respond(state=ConversationState(), message="I like cats", filters=[])
+
+    assert first.reply.type == say.TYPE_CLARIFY
+    assert first.reply.text.startswith("I'm sorry it's hard right now.")
+    assert first.reply.text.count("?") == 1
+    assert "didn't understand" in plain.reply.text
