@@ -477,6 +477,17 @@ FOREIGN_TOPICS: dict[str, tuple[str, ...]] = {
     "terrorism": ("恐怖主义", "テロ", "terrorismo", "terrorisme", "terrorismus"),
     "immigration": ("移民", "inmigración", "immigration", "einwanderung", "imigração"),
     "video games": ("游戏", "ゲーム", "videojuegos", "jeux vidéo", "videospiele", "videogames"),
+    "ads": (
+        "广告",
+        "広告",
+        "anuncios",
+        "publicidad",
+        "publicités",
+        "pubs",
+        "werbung",
+        "publicidade",
+        "anúncios",
+    ),
     "anime": ("动漫", "アニメ", "anime"),
 }
 
@@ -579,7 +590,9 @@ FOREIGN_REQUESTS = re.compile(
     r"(?:ya )?no quiero (?:ver|leer)(?: m[aá]s)?(?: nada)?|no me (?:muestres|ense[nñ]es)|"
     r"no m[aá]s(?: de)?|"
     r"oculta(?:r|me)?|esconde(?:r)?|bloquea(?:r)?|filtra(?:r)?|nada (?:de|sobre)|"
-    r"tengo miedo (?:a|de)|me dan miedo|odio|basta de|"
+    r"tengo miedo (?:a|de)|me dan miedo|odio|detesto|no soporto|basta de|"
+    r"je d[ée]teste|je hais|j'en ai marre (?:de|des|du)|je ne supporte (?:pas|plus)|"
+    r"ich hasse|ich kann (?:keine?n?|nichts)|(?:eu )?odeio|n[aã]o suporto|"
     # French
     r"je ne veux (?:plus|pas|rien|jamais)(?: rien)? (?:voir|lire)|ne me montre (?:plus|pas)|"
     r"(?:cache|masque|bloque)(?:r|z)?(?= (?:les|la|le|l'|des|du|tout|toutes?|tous)\b)|"

@@ -381,7 +381,20 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
             (None, None),
         ),
         (r"\b(?:can|could) (?:we|you|i) not (?:have|show|see|get)\b", (4, None)),
-        (r"\b(?:never|don't|do not|dont|stop|quit) (?:ever )?show(?:ing)? me\b", (5, None)),
+        (r"\b(?:never|don't|do not|dont|not|stop|quit) (?:ever )?show(?:ing)? me\b", (5, None)),
+        (
+            r"\bnever (?:want to |have to |again )?(?:see|read|hear)(?: another| any| anything)?"
+            r"(?: about)?\b",
+            (5, None),
+        ),
+        (
+            r"\b(?:panic attacks?|anxiety|nightmares|flashbacks) (?:from|when|about|over|after)"
+            r"(?: i see| seeing| reading(?: about)?| hearing(?: about)?)?\b",
+            (3, None),
+        ),
+        (r"\b(?:need|want|take|taking|give me|have) a break from\b", (None, None)),
+        (r"\b(?:stop|enough) with\b|\b(?:say )?(?:nope|no) to\b", (4, None)),
+        (r"\s(?:=|->|\u2192)\s*(?:no|nope|never|hide|block)\b.*$", (4, None)),
         (r"\bi(?:'m| am| get)? (?:easily |really |very |so )?triggered by\b", (3, None)),
         (r"^(?:no,? )?i (?:meant|mean)\b", (None, None)),
         (
@@ -414,6 +427,7 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
             r"fed up|over|done|finished|exhausted|annoyed)(?: of| with| by)?"
             r"(?: seeing| reading(?: about)?| hearing(?: about)?)?(?=\s|$)|"
             r"\b(?:sick|tired|bored) of(?: seeing| reading(?: about)?| hearing(?: about)?)?|"
+            r"\ballergic to\b|"
             r"\bfed up (?:with|of)(?: seeing| reading(?: about)?| hearing(?: about)?)?|"
             r"\b(?:had|have had) enough of\b|"
             r"\bi (?:really )?(?:hate|can't stand|cannot stand|dislike|don't like|do not like)"
@@ -437,13 +451,19 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
             (5, None),
         ),
         (r"\bi (?:don't|do not|dont) want(?: any| to have)?\b", (4, None)),
-        (r"^no (?:more )?\b", (4, None)),
-        (r"^(?:not|nothing|none|zero|without)(?: of)?(?: more| any more)?\b", (4, None)),
+        # At the start of the message or of a clause ("my son is in hospital, no medical stuff").
+        (r"(?:^|[,.;:!?]\s+(?:so |and |but |just |please )?)no (?:more )?\b", (4, None)),
+        (
+            r"(?:^|[,.;:!?]\s+(?:so |and |but |just |please )?)(?:not|nothing|none|zero|without)"
+            r"(?: of)?(?: more| any more)?\b",
+            (4, None),
+        ),
         (r"\b(?:way |far |just )?too (?:much|many)\b", (None, None)),
     ]
 )
 POLITE_OPENING = re.compile(
-    r"^(?:(?:hey|hi|hello|ok|okay|so|um|uh|well|please|pls|plz|can you|could you|would you|"
+    r"^(?:(?:hey|hi|hello|ok|okay|so|um|uh|well|please|pls|plz|maybe|just|can you|could you|"
+    r"would you|"
     r"will you|can i|could i|i want you to|i'd like you to|i would like you to|help me|"
     r"i want to|i'd like to|i would like to|i need to|i need you to|let's|lets|i wanna|make sure)"
     r"[ ,]+)+",
@@ -464,7 +484,7 @@ LEADING_FILLER = re.compile(
     r"connected to|linked to|concerning|discussing|discuss|discusses|in|from|by|so many|"
     r"so much|too many|too much|all the|all these|"
     r"such as|including|anything|everything|something|any|all|every|the|a|an|some|those|"
-    r"these|this|posts?|content|stuff|things?|news|stories|videos?|clips?|footage|mentions?|talk|"
+    r"these|this|another|posts?|content|stuff|things?|news|stories|videos?|clips?|footage|mentions?|talk|"
     r"pictures?|images?|photos?|photographs?|pics|memes?|gifs?|"
     r"discussions?|topics?|articles?|threads?|that|which|who|mention(?:s|ing)?|shows?|"
     r"showing|is|are|has|have|contains?|containing|involves?|includes?|talks? about|"
@@ -474,7 +494,7 @@ LEADING_FILLER = re.compile(
 TRAILING_FILLER = re.compile(
     r"\s+(?:posts?|content|stuff|things|related|related posts|related content|related stuff|"
     r"for me|ever|again|now|first|too|as well|in general|here|there|it|them|then|and|or|but|"
-    r"thing|whole thing|so much|so bad|a lot|very much|"
+    r"thing|whole thing|so much|so bad|a lot|very much|everything|in general|"
     r"to|"
     r"out|so|pls|right now|at the moment|lately|these days|recently|anyway|nonsense|crap|"
     r"garbage|rubbish|junk|bs|bullshit|here|please)$",

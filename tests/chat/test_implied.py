@@ -171,3 +171,26 @@ def test_a_hard_time_without_a_topic_gets_one_gentle_question() -> None:
     assert first.reply.text.startswith("I'm sorry it's hard right now.")
     assert first.reply.text.count("?") == 1
     assert "didn't understand" in plain.reply.text
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        ("please stop with the crypto", "crypto"),
+        ("I need a break from politics", "politics"),
+        ("could you maybe not show me anything to do with pregnancy", "pregnancy"),
+        ("i get panic attacks from seeing car accidents", "car accidents"),
+        ("my son is in the hospital, no medical stuff please", "medical"),
+        ("I'm a Jets fan, so no Patriots content", "Patriots"),
+        ("spiders = no", "spiders"),
+        ("clowns are terrifying", "clowns"),
+        ("snakes give me nightmares", "snakes"),
+        ("keine Werbung bitte", "ads"),
+        ("je déteste les araignées", "spiders"),
+    ],
+)
+def test_phrasings_beyond_the_tables_give_their_topic(message: str, topic: str) -> None:
+    understanding = message_understand(message)
+
+    assert understanding.intent == rules.INTENT_CREATE
+    assert understanding.topic == topic
