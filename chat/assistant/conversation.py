@@ -165,6 +165,7 @@ def _draft_from(u: Understanding, *, from_image: bool) -> Draft:
         spoiler=u.spoiler,
         context=context,
         note=settings.duration_note,
+        reading=u.reading,
     )
 
 
@@ -177,6 +178,7 @@ def _topic_answer(
     if not topic:
         return draft_next(state, filters) if u.settings.any() else None
     draft.filter_text = topic
+    draft.reading = u.reading if topic == u.topic else ""
     if u.spoiler and u.spoiler_subject:
         draft.spoiler, draft.context = True, topics.spoiler_context(u.spoiler_subject)
     return draft_next(state, filters)
@@ -242,7 +244,9 @@ def draft_next(state: ConversationState, filters: list[KnownFilter]) -> Turn:
         return existing.duplicate_answer(state, duplicate)
     if draft.intensity is None:
         state.awaiting = AWAITING_INTENSITY
-        return Turn(reply=questions.intensity_question(draft), state=state)
+        reply = questions.intensity_question(draft)
+        draft.reading = ""  # said once
+        return Turn(reply=reply, state=state)
     if draft.duration is None and draft.duration_unclear:
         state.awaiting = AWAITING_DURATION
         return Turn(reply=questions.duration_question(draft), state=state)
@@ -252,7 +256,7 @@ def draft_next(state: ConversationState, filters: list[KnownFilter]) -> Turn:
 def _ready(state: ConversationState, lead: str = "") -> Turn:
     state.awaiting = AWAITING_SAVE
     reply = questions.ready_reply(state.draft, lead=lead)
-    state.draft.note = ""  # said once
+    state.draft.note = state.draft.reading = ""  # said once
     return Turn(reply=reply, state=state)
 
 
@@ -312,6 +316,8 @@ def _filters_listed(state: ConversationState, filters: list[KnownFilter]) -> Tur
 
 def _not_understood(state: ConversationState, u: Understanding) -> Turn:
     text = questions.TOO_LONG if u.too_long else questions.NOT_UNDERSTOOD
+    if u.struggling and not u.too_long:
+        text = questions.PERSONAL_UNCLEAR
     if u.too_long:
         _settings_merge(state.draft, u.settings)
         state.draft.filter_text = ""

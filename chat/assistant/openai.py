@@ -33,6 +33,7 @@ from chat.assistant.state import (
     KnownFilter,
     PendingAction,
 )
+from chat.assistant.vocabulary import VAGUE_TOPICS
 from diymod.openai_client import ModelError, chat_json_reply
 
 logger = logging.getLogger(__name__)
@@ -258,6 +259,8 @@ def _filter_data_checked(value: Any) -> FilterData:
         raise _invalid("empty filter_text")
     if len(filter_text) > MAX_FILTER_TEXT_CHARS:
         raise _invalid("filter_text too long")
+    if filter_text.strip().lower() in VAGUE_TOPICS:
+        raise _invalid(f"vague filter_text {filter_text!r}")  # "posts", "stuff", "anything"
     if type(intensity) is not int or not 1 <= intensity <= 5:
         raise _invalid(f"intensity {intensity!r}")
     if value.get("content_type") not in CONTENT_TYPES or value.get("duration") not in DURATIONS:

@@ -17,6 +17,11 @@ NOT_UNDERSTOOD = (
     "Sorry, I didn't understand that. What would you like me to filter? Name it in a few "
     'words, for example "spiders", "election news" or "spoilers for Severance".'
 )
+# Said about oneself without a topic ("I'm having a rough week"): ask gently, once.
+PERSONAL_UNCLEAR = (
+    "I'm sorry it's hard right now. Is there something you'd rather not see in your feed while "
+    'it is? Name it in a few words, for example "hospitals", "breakups" or "bad news".'
+)
 TOO_LONG = (
     "That's more than a filter can hold. What is the topic in a few words (at most "
     f'{MAX_TOPIC_WORDS})? For example "car accidents" rather than a whole sentence.'
@@ -38,6 +43,8 @@ def intensity_question(draft: Draft) -> Reply:
         f'How should I handle posts about "{draft.filter_text}"? I can blur the words, cover '
         "the post with a warning you can click through, or remove the passages completely."
     )
+    if draft.reading:
+        text = f"{draft.reading} {text}"
     return Reply(text=text, type=say.TYPE_CLARIFY, options=say.INTENSITY_OPTIONS)
 
 
@@ -76,5 +83,7 @@ def ready_reply(draft: Draft, *, lead: str = "") -> Reply:
     )
     if draft.note and not lead:
         text = f"{text} {draft.note}"
+    if draft.reading and not lead:
+        text = f"{draft.reading} {text}"
     options = tuple(label for label, level in _INTENSITY_LABELS if level != data.intensity)
     return Reply(text=text, type=say.TYPE_READY, options=options, filter_data=data)

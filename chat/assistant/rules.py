@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from chat.assistant import implied
 from chat.assistant import vocabulary as words
 from chat.assistant.topics import (
+    MAX_TOPIC_CHARS,
     MAX_TOPIC_WORDS,
     CleanTopic,
     edges_strip,
@@ -69,6 +71,8 @@ class Understanding:
     has_request_verb: bool = False
     everything: bool = False  # "remove all my filters"
     too_long: bool = False  # a request whose topic is a whole sentence
+    reading: str = ""  # how a topic the words only imply was understood, to tell the user
+    struggling: bool = False  # no topic, but the person says they are having a hard time
 
 
 def command_key(text: str) -> str:
@@ -85,12 +89,16 @@ def message_understand(message: str) -> Understanding:
     command = command_intent(command_key(text))
     if command:
         return Understanding(command)
-    settings, rest = settings_extract(text)
+    foreign = implied.foreign_topic(text)
+    if foreign and topic_plausible(foreign, has_verb=True):
+        return Understanding(INTENT_CREATE, topic=foreign, has_request_verb=True)
+    settings, rest = settings_extract(implied.typos_correct(text))
     for understand in (removal_understand, change_understand, creation_understand):
         understanding = understand(rest, settings)
         if understanding is not None:
             return understanding
-    return Understanding(INTENT_UNKNOWN, settings=settings)
+    struggling = bool(words.SELF_WORDS.search(rest) and words.HARD_TIME.search(rest))
+    return Understanding(INTENT_UNKNOWN, settings=settings, struggling=struggling)
 
 
 def command_intent(key: str) -> str:
@@ -264,11 +272,24 @@ def creation_understand(text: str, settings: Settings) -> Understanding | None:
     if cleaned.spoiler:
         return _spoiler_understanding(cleaned, settings)
     topic, has_verb = cleaned.topic, lead.found
-    if topic.lower() in words.VAGUE_TOPICS:
+    if len(topic.split()) <= MAX_TOPIC_WORDS:
+        topic = implied.topic_typos_correct(topic)
+    reading = _implied_reading(topic, text, has_verb=has_verb)
+    if reading:
+        if not has_verb:  # "clean for a year" tells the situation, not how long to filter
+            settings = _replace_settings(settings, duration=None, duration_note="")
+        return Understanding(
+            INTENT_CREATE,
+            topic=reading,
+            settings=settings,
+            has_request_verb=True,
+            reading=_reading_said(reading),
+        )
+    if topic.lower() in words.VAGUE_TOPICS or words.FEED_ONLY.search(topic):
         if has_verb:
             return Understanding(INTENT_CREATE, settings=settings, has_request_verb=True)
         return Understanding(INTENT_SETTINGS, settings=settings) if settings.any() else None
-    if has_verb and len(topic.split()) > MAX_TOPIC_WORDS:
+    if has_verb and (len(topic.split()) > MAX_TOPIC_WORDS or len(topic) > MAX_TOPIC_CHARS):
         return Understanding(INTENT_UNKNOWN, settings=settings, too_long=True)
     if not topic_plausible(topic, has_verb=has_verb):
         return None
@@ -277,11 +298,40 @@ def creation_understand(text: str, settings: Settings) -> Understanding | None:
 
 def lead_topic(lead: Lead) -> CleanTopic:
     """The topic follows the request verb ("I'm grieving, please hide dogs"), unless nothing
-    does ("Clowns, hide them"): then it is what came before."""
+    does ("Clowns, hide them"): then it is what came before, itself maybe after a request
+    ("I don't care about the Super Bowl, hide it")."""
     after = topic_clean(lead.after)
     if after.spoiler or after.topic.lower() not in words.VAGUE_TOPICS:
         return after
+    inner = request_lead_find(lead.before) if lead.found else lead
+    if inner.found:
+        inner_topic = topic_clean(inner.after)
+        if inner_topic.topic.lower() not in words.VAGUE_TOPICS:
+            return inner_topic
     return topic_clean(lead.before)
+
+
+def _reading_said(topic: str) -> str:
+    return f'I understood that as "{topic}"; tell me if you meant something else.'
+
+
+def _implied_reading(topic: str, text: str, *, has_verb: bool) -> str:
+    """The topic a condition or situation implies, when the words name none themselves
+    ("I have ophidiophobia", "my cat died last week"); a named topic always wins."""
+    if not has_verb and words.QUESTION_OPENING.search(text):
+        return ""  # a question ("what is ophidiophobia?") asks for no filter
+    named = implied.phobia_topic(topic)
+    if named:
+        return named  # "hide arachnophobia stuff": the clinical word names the topic
+    plausible = (
+        topic.lower() not in words.VAGUE_TOPICS
+        and len(topic.split()) <= MAX_TOPIC_WORDS
+        and topic_plausible(topic, has_verb=has_verb)
+    )
+    # Without a request, a noun or two is the topic ("miscarriage"); more words, or words
+    # about oneself, tell a situation ("my cat died last week").
+    told = not has_verb and (len(topic.split()) > 2 or words.SELF_WORDS.search(topic))
+    return "" if plausible and not told else implied.implied_topic(text)
 
 
 def _spoiler_understanding(cleaned: CleanTopic, settings: Settings) -> Understanding:

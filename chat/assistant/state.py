@@ -34,6 +34,7 @@ class Draft:
     spoiler: bool = False  # the topic is spoilers for a named work
     context: str = ""
     note: str = ""  # said with the next proposal (a duration rounded to one we offer)
+    reading: str = ""  # said with the next reply: how an implied topic was understood
 
 
 @dataclass
@@ -106,6 +107,7 @@ def draft_valid(draft: Draft) -> bool:
     return (
         isinstance(draft.filter_text, str)
         and isinstance(draft.note, str)
+        and isinstance(draft.reading, str)
         and draft.intensity in (None, 1, 2, 3, 4, 5)
         and draft.duration in (None, *DURATIONS)
         and draft.content_type in (None, *CONTENT_TYPES)

@@ -7,16 +7,18 @@ import re
 from dataclasses import dataclass
 
 from chat.assistant import vocabulary as words
+from chat.assistant.implied import emoji_read
 from chat.assistant.replies import text_safe
 
 MAX_TOPIC_WORDS = 8  # a filter text is a few words; longer means we did not find the topic
 MAX_BARE_TOPIC_WORDS = 5  # without a request verb, only a short noun phrase counts as a topic
+MAX_TOPIC_CHARS = 100  # the same bound the model's filter_text has (chat/assistant/openai.py)
 
 
 def message_normalize(message: str) -> str:
     text = text_safe(message).replace("\u2019", "'").replace("\u2018", "'")
     text = text.replace("\u201c", '"').replace("\u201d", '"')
-    return re.sub(r"\s+", " ", text).strip()
+    return emoji_read(re.sub(r"\s+", " ", text).strip())
 
 
 @dataclass(frozen=True)
@@ -28,17 +30,47 @@ class CleanTopic:
 
 
 def topic_clean(text: str) -> CleanTopic:
-    """The words naming what to filter, without fillers ("anything about", "on my feed")."""
+    """The words naming what to filter, without fillers ("anything about", "on my feed"), and
+    without the remarks that follow them ("crypto stuff, honestly I've had enough")."""
     text = words.FILLER_ANYWHERE.sub(" ", text)
     text = edges_strip(text)
     if words.SPOILER_WORD.search(text):
         return _spoiler_topic(text)
-    text = _leading_fillers_strip(text)
+    parts = [_part_clean(clause) for clause in topic_clauses(text)]
+    parts = [part for part in parts if part.topic]
+    if len(parts) <= 1:
+        return parts[0] if parts else CleanTopic(topic="")
+    topics = list(dict.fromkeys(part.topic for part in parts))
+    joined = ", ".join(topics[:-1]) + " and " + topics[-1] if len(topics) > 1 else topics[0]
+    return CleanTopic(topic=joined, image_hint=any(part.image_hint for part in parts))
+
+
+def _part_clean(text: str) -> CleanTopic:
+    text = _leading_fillers_strip(edges_strip(text))
     image_hint = bool(words.TRAILING_IMAGE_WORDS.search(text)) and " " in text
     if image_hint:
         text = words.TRAILING_IMAGE_WORDS.sub("", text)
     text = _trailing_fillers_strip(text)
     return CleanTopic(topic=edges_strip(text), image_hint=image_hint)
+
+
+def topic_clauses(text: str) -> list[str]:
+    """The clauses of `text` that name topics: the first one, then each further one that is a
+    short list item ("spiders, wasps and no bees"), up to the first remark ("they freak me
+    out", "honestly I've had enough")."""
+    text = words.NEGATED_JOIN.sub(r"\1 ", text)
+    pieces = [edges_strip(piece) for piece in words.CLAUSE_BREAK.split(text)]
+    pieces = [piece for piece in pieces if piece]
+    if not pieces:
+        return []
+    kept = [pieces[0]]
+    for piece in pieces[1:]:
+        item = edges_strip(words.LIST_JOINER.sub("", piece))
+        tokens = item.lower().split()
+        if not tokens or len(tokens) > MAX_BARE_TOPIC_WORDS or set(tokens) & words.REMARK_WORDS:
+            break
+        kept.append(item)
+    return kept
 
 
 def _spoiler_topic(text: str) -> CleanTopic:
@@ -85,7 +117,9 @@ def edges_strip(text: str) -> str:
 def topic_plausible(topic: str, *, has_verb: bool) -> bool:
     """Whether `topic` can name a filter: short, not a question, not a keyboard mash."""
     count = len(topic.split())
-    if count == 0 or count > MAX_TOPIC_WORDS or text_is_gibberish(topic):
+    if count == 0 or count > MAX_TOPIC_WORDS or len(topic) > MAX_TOPIC_CHARS:
+        return False
+    if text_is_gibberish(topic):
         return False
     if has_verb:
         return True
@@ -97,9 +131,14 @@ def topic_plausible(topic: str, *, has_verb: bool) -> bool:
 
 
 def text_is_gibberish(text: str) -> bool:
-    letters = [word for word in re.findall(r"[a-z]+", text.lower()) if len(word) >= 4]
-    if not letters and not re.search(r"[a-z0-9]", text.lower()):
-        return True
+    # Acronyms ("NFTs", "MLM") are written with capitals and need no vowels.
+    letters = [
+        word.lower()
+        for word in re.findall(r"[A-Za-z]+", text)
+        if len(word) >= 4 and sum(char.isupper() for char in word) < 2
+    ]
+    if not letters and not re.search(r"[^\W_]", text):
+        return True  # letters of any script count ("ヘビ"), punctuation alone does not
     return any(_word_is_gibberish(word) for word in letters)
 
 

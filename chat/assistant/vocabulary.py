@@ -332,9 +332,83 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
             r"(?: anything)?(?: about)?",
             (4, None),
         ),
-        (r"\bi(?:'d| would) rather not (?:see|read|hear)(?: about)?", (4, None)),
-        (r"\b(?:never|don't|do not|dont|stop|quit) (?:ever )?show(?:ing)? me\b", (5, None)),
+        (
+            r"\bi(?:'d| would) rather not (?:see|read|hear|have|get)(?: about)?|"
+            r"\bi(?:'d| would)? prefer not to (?:see|read|hear|have|get)(?: about)?",
+            (4, None),
+        ),
+        (
+            r"\bno longer (?:want|wish|need|care) to (?:see|read|hear)(?: anything)?(?: about)?",
+            (4, None),
+        ),
+        (
+            r"\b(?:i )?(?:want to |would like to |'d like to )?(?:stop|quit) (?:seeing|reading|"
+            r"hearing(?: about)?|getting|being shown)\b",
+            (4, None),
+        ),
+        (
+            r"\b(?:don't|do not|dont|never) let me (?:see|read|hear)(?: anything)?(?: about)?",
+            (5, None),
+        ),
+        (
+            r"\bstop (?:recommending|suggesting|giving|sending|pushing|feeding)(?: me)?\b",
+            (5, None),
+        ),
+        (
+            r"\bi want nothing to do with\b|\bnothing (?:connected|related|relating|linked) to\b|"
+            r"\bnothing (?:to do with|about|on|regarding|involving|concerning)\b",
+            (4, None),
+        ),
+        (
+            r"\b(?:i'm |i am )?not (?:at all |really |even )?(?:interested in|into|keen on|"
+            r"a (?:big )?fan of|fond of)\b|\b(?:anything|everything) (?:but|except)\b|"
+            r"\b(?:no|zero|little) interest (?:in|for)\b",
+            (None, None),
+        ),
+        (
+            r"\b(?:don't|do not|dont|never) (?:put|include|add|push|recommend|suggest|post)\b|"
+            r"\b(?:free of|free from|clear of)\b",
+            (4, None),
+        ),
+        (
+            r"\bi (?:can't|cannot|can not|don't want to) (?:deal|cope) with\b|"
+            r"\bi (?:can't|cannot|can not) (?:handle|take|bear|stomach)\b",
+            (3, None),
+        ),
+        (
+            r"\b(?:i )?(?:couldn't|could not|don't|do not|dont) care (?:less )?about\b|"
+            r"\bwho cares about\b",
+            (None, None),
+        ),
+        (r"\b(?:can|could) (?:we|you|i) not (?:have|show|see|get)\b", (4, None)),
+        (r"\b(?:never|don't|do not|dont|not|stop|quit) (?:ever )?show(?:ing)? me\b", (5, None)),
+        (
+            r"\bnever (?:want to |have to |again )?(?:see|read|hear)(?: another| any| anything)?"
+            r"(?: about)?\b",
+            (5, None),
+        ),
+        (
+            r"\b(?:panic attacks?|anxiety|nightmares|flashbacks) (?:from|when|about|over|after)"
+            r"(?: i see| seeing| reading(?: about)?| hearing(?: about)?)?\b",
+            (3, None),
+        ),
+        (r"\b(?:need|want|take|taking|give me|have) a break from\b", (None, None)),
+        (r"\b(?:stop|enough) with\b|\b(?:say )?(?:nope|no) to\b", (4, None)),
+        (r"\s(?:=|->|\u2192)\s*(?:no|nope|never|hide|block)\b.*$", (4, None)),
         (r"\bi(?:'m| am| get)? (?:easily |really |very |so )?triggered by\b", (3, None)),
+        (r"^(?:no,? )?i (?:meant|mean)\b", (None, None)),
+        (
+            # "clowns are terrifying", "snakes give me nightmares": the topic comes first.
+            r"\b(?:is|are) (?:so |really |very |super |just |kind of |kinda |honestly )?"
+            r"(?:terrifying|scary|creepy|gross|disgusting|triggering|upsetting|awful|horrible|"
+            r"unbearable|nauseating|boring|annoying|exhausting|depressing|toxic|cringe|cringey|"
+            r"the worst|too much|my (?:worst |biggest |greatest )?(?:fear|phobia|trigger|"
+            r"nightmare))\b.*$|"
+            r"\b(?:gives?|makes?) me (?:nightmares|anxiety|the creeps|panic attacks|sick|"
+            r"anxious|uncomfortable|queasy)\b.*$|"
+            r"\b(?:scares?|freaks?|creeps?|grosses?|upsets?|disgusts?|terrif(?:y|ies)) me\b.*$",
+            (3, None),
+        ),
         (
             r"\b(?:is|are) (?:a |really |very )?(?:big )?triggers? for me\b|\btriggers? me\b",
             (3, None),
@@ -349,7 +423,13 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
         (r"\b(?:make sure )?i (?:don't|do not|never) (?:see|read about|hear about)\b", (4, None)),
         (r"\b(?:show me |see |i want |i'd like )?(?:less|fewer)(?: of)?\b", (None, None)),
         (
-            r"\bi(?:'m| am) (?:so |really )?(?:sick|tired) of(?: seeing| reading| hearing about)?|"
+            r"\bi(?:'m| am) (?:so |really |totally |completely |just )?(?:sick|tired|bored|"
+            r"fed up|over|done|finished|exhausted|annoyed)(?: of| with| by)?"
+            r"(?: seeing| reading(?: about)?| hearing(?: about)?)?(?=\s|$)|"
+            r"\b(?:sick|tired|bored) of(?: seeing| reading(?: about)?| hearing(?: about)?)?|"
+            r"\ballergic to\b|"
+            r"\bfed up (?:with|of)(?: seeing| reading(?: about)?| hearing(?: about)?)?|"
+            r"\b(?:had|have had) enough of\b|"
             r"\bi (?:really )?(?:hate|can't stand|cannot stand|dislike|don't like|do not like)"
             r"(?: seeing| reading about)?\b|\benough (?:with|of)\b",
             (None, None),
@@ -365,11 +445,25 @@ LEAD_PATTERNS: list[tuple[re.Pattern[str], tuple[int | None, str | None]]] = _co
         (r"\bavoid(?:ing)?\b", (3, None)),
         (r"\bskip(?:ping)?\b", (4, None)),
         (r"\bfilter(?:ing)?(?: out)?\b", (None, None)),
-        (r"^no (?:more )?\b", (4, None)),
+        (
+            r"\b(?:get|take|move|put)\b(?=.*\b(?:away from me|"
+            r"out of (?:my|the) (?:feeds?|timelines?)|off (?:my|the) (?:feeds?|timelines?))\b)",
+            (5, None),
+        ),
+        (r"\bi (?:don't|do not|dont) want(?: any| to have)?\b", (4, None)),
+        # At the start of the message or of a clause ("my son is in hospital, no medical stuff").
+        (r"(?:^|[,.;:!?]\s+(?:so |and |but |just |please )?)no (?:more )?\b", (4, None)),
+        (
+            r"(?:^|[,.;:!?]\s+(?:so |and |but |just |please )?)(?:not|nothing|none|zero|without)"
+            r"(?: of)?(?: more| any more)?\b",
+            (4, None),
+        ),
+        (r"\b(?:way |far |just )?too (?:much|many)\b", (None, None)),
     ]
 )
 POLITE_OPENING = re.compile(
-    r"^(?:(?:hey|hi|hello|ok|okay|so|um|uh|well|please|pls|plz|can you|could you|would you|"
+    r"^(?:(?:hey|hi|hello|ok|okay|so|um|uh|well|please|pls|plz|maybe|just|can you|could you|"
+    r"would you|"
     r"will you|can i|could i|i want you to|i'd like you to|i would like you to|help me|"
     r"i want to|i'd like to|i would like to|i need to|i need you to|let's|lets|i wanna|make sure)"
     r"[ ,]+)+",
@@ -379,15 +473,18 @@ POLITE_OPENING = re.compile(
 FILLER_ANYWHERE = re.compile(
     r"\b(?:(?:in|on|from|out of|off|away from) (?:my|the) (?:feeds?|timelines?|home ?page|"
     r"screen|front ?page|dashboard)|away from me|on (?:reddit|twitter|x)|please|pls|plz|"
-    r"thanks|thank you|thx|any ?more|ever again|at all|whatsoever|filters?|"
+    r"thanks|thank you|thx|any ?more|ever again|at all|whatsoever|filters?|ugh+|u+rgh|meh|lol|"
+    r"lmao|omg|ffs|smh|sigh|e+w+|yikes|"
     r"(?:in|from) (?:this|that|the) (?:image|picture|photo|pic)|"
     r"like (?:this|that|these|those|the one)(?: one)?(?: here)?)\b",
     FLAGS,
 )
 LEADING_FILLER = re.compile(
     r"^(?:about|of|on|for|regarding|re|with|related to|relating to|to do with|involving|like|"
+    r"connected to|linked to|concerning|discussing|discuss|discusses|in|from|by|so many|"
+    r"so much|too many|too much|all the|all these|"
     r"such as|including|anything|everything|something|any|all|every|the|a|an|some|those|"
-    r"these|posts?|content|stuff|things?|news|stories|videos?|clips?|footage|mentions?|talk|"
+    r"these|this|another|posts?|content|stuff|things?|news|stories|videos?|clips?|footage|mentions?|talk|"
     r"pictures?|images?|photos?|photographs?|pics|memes?|gifs?|"
     r"discussions?|topics?|articles?|threads?|that|which|who|mention(?:s|ing)?|shows?|"
     r"showing|is|are|has|have|contains?|containing|involves?|includes?|talks? about|"
@@ -397,8 +494,10 @@ LEADING_FILLER = re.compile(
 TRAILING_FILLER = re.compile(
     r"\s+(?:posts?|content|stuff|things|related|related posts|related content|related stuff|"
     r"for me|ever|again|now|first|too|as well|in general|here|there|it|them|then|and|or|but|"
+    r"thing|whole thing|so much|so bad|a lot|very much|everything|in general|"
     r"to|"
-    r"out|so|pls)$",
+    r"out|so|pls|right now|at the moment|lately|these days|recently|anyway|nonsense|crap|"
+    r"garbage|rubbish|junk|bs|bullshit|here|please)$",
     FLAGS,
 )
 TRAILING_IMAGE_WORDS = re.compile(r"\s+(?:pics|pictures|images|photos|photographs|memes)$", FLAGS)
@@ -484,7 +583,50 @@ VAGUE_TOPICS = {
     "the game",
     "the series",
     "my show",
+    "my feed",
+    "feed",
+    "the feed",
+    "my timeline",
+    "it's",
+    "its",
+    "it is",
+    "that's",
+    "there",
+    "here",
+    "no",
+    "yes",
+    "nope",
+    "ok",
+    "okay",
+    "yeah",
 }
+# A "topic" that is only the feed itself ("clean up my feed"): there is nothing to filter yet.
+FEED_ONLY = re.compile(
+    r"^(?:\w+(?: up)? )?(?:my|the|this) (?:feeds?|timelines?|home ?page|front ?page)$", FLAGS
+)
+# Words that make a clause a remark about the topic rather than a topic ("Crypto stuff,
+# honestly I've had enough"); see topics.topic_clauses.
+REMARK_WORDS = frozenset(
+    "i i'm im i've ive i'd id me my mine myself you your you're we we're our us they they're "
+    "them their it it's its that's this he she his her is are was were am be been being do "
+    "does did have has had can could would will make makes made really so nobody everyone "
+    "everybody someone anybody anymore cares care hate love ruins ruin freak scam".split()
+)
+CLAUSE_BREAK = re.compile(
+    r"(?<!\bmr)(?<!\bmrs)(?<!\bdr)(?<!\bst)(?<!\bvs)(?:[.!?;]+(?=\s|$)|\u2026)|,|:(?=\s)|"
+    r"\s[-\u2013\u2014]+\s|[\u2013\u2014]|"
+    r"\b(?:because|cause|cuz|coz|since|honestly|tbh|seriously|frankly|anyway)\b",
+    FLAGS,
+)
+# How a further topic is joined on ("spiders, and no snakes", "blood. also needles").
+LIST_JOINER = re.compile(
+    r"^(?:(?:and|or|also|plus|as well as|and also|&)\s+)?(?:(?:no|not|nothing about|"
+    r"never|zero)\s+(?:more\s+)?)?",
+    FLAGS,
+)
+NEGATED_JOIN = re.compile(
+    r"\b(and|or)\s+(?:no|not|nothing about|never|zero)\s+(?:more\s+)?", FLAGS
+)
 VAGUE_SPOILER_SUBJECTS = VAGUE_TOPICS | {"it", "anything", "things", "shows", "movies"}
 QUESTION_OPENING = re.compile(
     r"^(?:what|why|how|when|who|where|which|is|are|can|could|do|does|did|will|would|should|"
@@ -492,4 +634,11 @@ QUESTION_OPENING = re.compile(
     FLAGS,
 )
 PERSONAL_WORDS = re.compile(r"\b(?:i|i'm|i've|you|you're|we|we're|us|me)\b", FLAGS)
+HARD_TIME = re.compile(
+    r"\b(?:rough|hard|tough|difficult|bad|awful|terrible|sad|sadder|depress\w*|anxious|anxiety|"
+    r"upset\w*|struggl\w*|overwhelm\w*|stress\w*|lonely|hurting|down|not (?:ok|okay|well|"
+    r"good)|miserable|exhausted|burn(?:ed|t) out|heartbroken|grieving|scared|afraid)\b",
+    FLAGS,
+)
+SELF_WORDS = re.compile(r"\b(?:i|i'm|i've|i'd|im|ive|we|we're|we've|us|me|my|our)\b", FLAGS)
 KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
