@@ -76,13 +76,40 @@ def filter_specs(filters: list[Filter]) -> list[FilterSpec]:
     ]
 
 
-def post_input(post: Post) -> PostInput:
+def post_input(post: Post, context: str = "") -> PostInput:
     return PostInput(
         id=post.id,
         text=post.text,
         image_alts=tuple(media.alt for media in post.media),
         image_urls=tuple(media.url for media in post.media),
+        context=context,
     )
+
+
+QUOTED_CONTEXT_CHARS = 400
+
+
+def post_inputs(posts: list[Post]) -> list[PostInput]:
+    """The analyzer's view of a feed's posts, each with its platform context (issue 14: the
+    subreddit, the author's handle, the quoted tweet's text), read from the adapters' meta."""
+    quoted: dict[str, list[str]] = {}
+    for post in posts:
+        quoting = post.meta.get("quoted_by")
+        if isinstance(quoting, str) and post.text:
+            quoted.setdefault(quoting, []).append(post.text[:QUOTED_CONTEXT_CHARS])
+    return [post_input(post, post_context(post, quoted.get(post.id, []))) for post in posts]
+
+
+def post_context(post: Post, quoted_texts: list[str]) -> str:
+    lines = []
+    subreddit = post.meta.get("subreddit")
+    if isinstance(subreddit, str) and subreddit:
+        lines.append(subreddit if subreddit.startswith("r/") else f"r/{subreddit}")
+    author = post.meta.get("author")
+    if post.platform == "x" and isinstance(author, str) and author:
+        lines.append(f"@{author}")
+    lines.extend(" ".join(text.split()) for text in quoted_texts)
+    return "\n".join(lines)
 
 
 def feed_size_check(body: str) -> None:
@@ -159,7 +186,7 @@ def _feed_moderate(*, user: User, platform: str, body: str, base_url: str | None
 def posts_match(
     posts: list[Post], specs: list[FilterSpec], analyzer: Analyzer, stats: dict[str, Any]
 ) -> tuple[dict[str, list[Match]], str]:
-    inputs = [post_input(post) for post in posts]
+    inputs = post_inputs(posts)
     matches = decision_cache.decisions_get(inputs, specs, analyzer.version)
     stats["cache_hits"] = len(matches)
     missing = [item for item in inputs if item.id not in matches]
