@@ -7,6 +7,7 @@ any internal failure gives the feed back unmodified, with the reason in `degrade
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,7 @@ def post_input(post: Post, context: str = "") -> PostInput:
 
 
 QUOTED_CONTEXT_CHARS = 400
+_PERMALINK_SUBREDDIT = re.compile(r"^/r/([A-Za-z0-9_]{2,21})/")
 
 
 def post_inputs(posts: list[Post]) -> list[PostInput]:
@@ -103,6 +105,10 @@ def post_inputs(posts: list[Post]) -> list[PostInput]:
 def post_context(post: Post, quoted_texts: list[str]) -> str:
     lines = []
     subreddit = post.meta.get("subreddit")
+    permalink = post.meta.get("permalink")
+    if not subreddit and isinstance(permalink, str):  # comments carry it in their permalink
+        found = _PERMALINK_SUBREDDIT.match(permalink)
+        subreddit = found.group(1) if found else ""
     if isinstance(subreddit, str) and subreddit:
         lines.append(subreddit if subreddit.startswith("r/") else f"r/{subreddit}")
     author = post.meta.get("author")

@@ -75,7 +75,23 @@ class FallbackAnalyzer(Analyzer):
 def embedded_analyzer_get() -> Analyzer:
     from feed.analyzers.embedded import EmbeddedAnalyzer
 
-    return _cached(("embedded",), EmbeddedAnalyzer)
+    if not model_profiles_enabled():
+        return _cached(("embedded",), EmbeddedAnalyzer)
+    from feed.profiles.model import ModelProfiles
+
+    key = (
+        "embedded",
+        "model-profiles",
+        settings.DIYMOD_OPENAI_MODEL,
+        str(settings.OPENAI_BASE_URL),
+    )
+    return _cached(key, lambda: EmbeddedAnalyzer(profile_source=ModelProfiles()))
+
+
+def model_profiles_enabled() -> bool:
+    """Filter profiles written by the model: with an OpenAI key, unless switched off."""
+    choice = str(getattr(settings, "DIYMOD_MODEL_PROFILES", "auto") or "auto").lower()
+    return choice != "off" and bool(settings.OPENAI_API_KEY)
 
 
 def analyzer_choice() -> str:
@@ -104,8 +120,12 @@ def analyzer_get() -> Analyzer:
 def analyzer_warm() -> None:
     """Load the local model now (start-up), so the first feed does not pay for it."""
     from feed.analyzers.minilm import minilm_get
+    from feed.analyzers.wordlists import wordlists_get
+    from feed.profiles import library_get
 
     minilm_get()
+    library_get()
+    wordlists_get()
 
 
 def _cached(key: tuple[str, ...], build: type[Analyzer] | object) -> Analyzer:

@@ -86,9 +86,9 @@ NULL_FILTER_WEIGHT = 0.5
 # ~0.4 s on one core): the bound that keeps a cold 50-post page inside its latency target.
 FEED_SEMANTIC_CHARS = 9_000
 KEYWORD_SENTENCES_PER_POST = 4  # key-word sentences scored past the budget, per post
-# e5 costs ~130 ms per 150-character CJK post on one core: a few posts' worth per call.
-E5_POST_CHARS = 200
-E5_FEED_CHARS = 1_200
+# e5 costs ~100-500 ms per 100 CJK characters on one (shared) core: a few posts per call.
+E5_POST_CHARS = 80
+E5_FEED_CHARS = 480
 ANALYZE_BATCH_POSTS = 25  # the deadline is checked between batches
 PROFILE_VECTOR_CACHE_SIZE = 2048
 CONTEXT_RANK = 0  # the context line is read with the titles
@@ -239,7 +239,7 @@ class EmbeddedAnalyzer(Analyzer):
             cached = self._vectors.get(key)
         if cached is not None:
             return cached
-        rows = e5_queries([*profile.names[:2], *profile.descriptions])
+        rows = e5_queries([*profile.names[:2], *profile.descriptions[:3]])
         self._cache_put(key, rows)
         return rows
 
@@ -258,15 +258,17 @@ class EmbeddedAnalyzer(Analyzer):
         matches: dict[str, list[Match]] = {}
         analysis = Analysis(matches=matches)
         deadline = feed_deadline_get()
-        for start, batch, budget in analysis_batches(posts):
-            if deadline is not None and time.monotonic() >= deadline:
+        for start, batch, budget, e5_budget in analysis_batches(posts):
+            if deadline is not None and clock() >= deadline:
                 left = len(posts) - start
                 analysis.degraded_reason = (
                     f"feed deadline reached: {left} of {len(posts)} posts left undecided"
                 )
                 break
             for post, per_filter in zip(
-                batch, self.evidence(batch, filters, budget=budget), strict=True
+                batch,
+                self.evidence(batch, filters, budget=budget, e5_budget=e5_budget),
+                strict=True,
             ):
                 found = [
                     match
@@ -282,8 +284,8 @@ class EmbeddedAnalyzer(Analyzer):
     ) -> list[dict[int, Evidence]]:
         """`evidence()` batch by batch, exactly as `analyze()` reads the posts."""
         out: list[dict[int, Evidence]] = []
-        for _, batch, budget in analysis_batches(posts):
-            out.extend(self.evidence(batch, filters, budget=budget))
+        for _, batch, budget, e5_budget in analysis_batches(posts):
+            out.extend(self.evidence(batch, filters, budget=budget, e5_budget=e5_budget))
         return out
 
     def evidence(
@@ -292,12 +294,13 @@ class EmbeddedAnalyzer(Analyzer):
         filters: list[FilterSpec],
         *,
         budget: int = FEED_SEMANTIC_CHARS,
+        e5_budget: int = E5_FEED_CHARS,
     ) -> list[dict[int, Evidence]]:
         """Per post, per filter id: what each leg found (bench/calibrate.py fits on this)."""
         if not posts or not filters:
             return [{} for _ in posts]
         profiles = {spec.id: self.profile_for(spec.text) for spec in filters}
-        cjk_posts = self._cjk_choose(posts)
+        cjk_posts = self._cjk_choose(posts, e5_budget)
         units = [self._post_units(post, p in cjk_posts) for p, post in enumerate(posts)]
         units_budget(units, budget)
         hits = self._hits(units, filters, profiles)
@@ -319,11 +322,10 @@ class EmbeddedAnalyzer(Analyzer):
             out.append(per_filter)
         return out
 
-    def _cjk_choose(self, posts: list[PostInput]) -> set[int]:
+    def _cjk_choose(self, posts: list[PostInput], budget: int) -> set[int]:
         if not self.use_cjk:
             return set()
         chosen: set[int] = set()
-        budget = E5_FEED_CHARS
         for p, post in enumerate(posts):
             if budget > 0 and mostly_cjk(post.text):
                 chosen.add(p)
@@ -427,9 +429,20 @@ class EmbeddedAnalyzer(Analyzer):
         text.vocabulary, image.vocabulary = len(vocab[False]), len(vocab[True])
         if profile.detector == "profanity" and self.use_wordlists:
             lists = wordlists_get()
-            for unit in post_unit_list:
-                if not unit.context and lists.hits(unit.text):
-                    (image if unit.on_image else text).detector.append(unit.text)
+            # Whole texts: a spelling such as "b.u.l.l.s.h.i.t" spans the sentence splitter's
+            # boundaries. The passages are the sentences that hold a hit, else the whole text.
+            for surface, whole, on_image in (
+                (text, post.text, False),
+                *((image, alt, True) for alt in post.image_alts),
+            ):
+                if not whole or not lists.hits(whole):
+                    continue
+                sentences = [
+                    unit.text
+                    for unit in post_unit_list
+                    if unit.on_image == on_image and not unit.context and lists.hits(unit.text)
+                ]
+                surface.detector.extend(sentences or [whole.strip()])
         return text, image
 
     # -- decisions ---------------------------------------------------------------------------
@@ -449,7 +462,11 @@ class EmbeddedAnalyzer(Analyzer):
 
     def surface_matches(self, surface: Surface, profile: Profile) -> bool:
         score = self.surface_score(surface, profile)
-        return score is not None and score >= self.params.topic
+        if score is None:
+            return False
+        if profile.kind in ("entity", "category") and profile.source != "generic":
+            return True  # named (and not vetoed by its semantic score), or the detector fired
+        return score >= self.params.topic
 
     def _match(self, post: PostInput, spec: FilterSpec, evidence: Evidence) -> Match | None:
         profile = evidence.profile
@@ -488,7 +505,9 @@ class EmbeddedAnalyzer(Analyzer):
         if not found:
             spans = sentence_spans(post.text)
             found = [post.text[spans[0][0] : spans[0][1]]] if spans else []
-        return tuple(dict.fromkeys(found))
+        unique = list(dict.fromkeys(found))
+        # A named alias inside a sentence that is itself a passage adds nothing.
+        return tuple(p for p in unique if not any(p != q and p in q for q in unique))
 
     def _confidence(self, score: float) -> float:
         # 0.5 at the threshold, rising linearly to 1.0 at a score of 1.
@@ -513,21 +532,21 @@ class EmbeddedAnalyzer(Analyzer):
         return rewrites
 
 
-def analysis_batches(posts: list[PostInput]) -> list[tuple[int, list[PostInput], int]]:
-    """(offset, posts, semantic budget) per batch: the feed's budget shared by post count."""
-    return [
-        (
-            start,
-            posts[start : start + ANALYZE_BATCH_POSTS],
-            max(
-                1,
-                FEED_SEMANTIC_CHARS
-                * len(posts[start : start + ANALYZE_BATCH_POSTS])
-                // max(1, len(posts)),
-            ),
+def clock() -> float:
+    return time.monotonic()
+
+
+def analysis_batches(posts: list[PostInput]) -> list[tuple[int, list[PostInput], int, int]]:
+    """(offset, posts, semantic budget, e5 budget) per batch: the call's budgets shared out by
+    post count, so batching never buys more model work than one call."""
+    batches = []
+    for start in range(0, len(posts), ANALYZE_BATCH_POSTS):
+        batch = posts[start : start + ANALYZE_BATCH_POSTS]
+        share = len(batch) / max(1, len(posts))
+        batches.append(
+            (start, batch, max(1, int(FEED_SEMANTIC_CHARS * share)), int(E5_FEED_CHARS * share))
         )
-        for start in range(0, len(posts), ANALYZE_BATCH_POSTS)
-    ]
+    return batches
 
 
 # --- mentions -------------------------------------------------------------------------------

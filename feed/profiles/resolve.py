@@ -97,13 +97,12 @@ def _library_profile(text: str, library: Library, nearest: Nearest | None) -> Pr
     if len(parts) > 1:
         resolved = [index.get(name_key(part)) for part in parts]
         if any(resolved):
-            return profiles_merge(
-                text,
-                [
-                    found or profile_generic(part, part)
-                    for part, found in zip(parts, resolved, strict=True)
-                ],
-            )
+            unique = {
+                (found.key if found else f"generic:{part}"): found or profile_generic(part, part)
+                for part, found in zip(parts, resolved, strict=True)
+            }
+            members = list(unique.values())
+            return members[0] if len(members) == 1 else profiles_merge(text, members)
     if nearest is not None:
         ranked = nearest(text)
         if ranked and ranked[0][1] >= NEAREST_MIN:
