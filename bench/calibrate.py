@@ -206,7 +206,8 @@ def evidence_score(
 
     inputs_by_source = {}
     for source, (url, body) in documents.items():
-        inputs_by_source[source] = post_inputs(feed_parse(platform_from_url(url), body).posts)
+        platform = platform_from_url(url) or "reddit"
+        inputs_by_source[source] = post_inputs(feed_parse(platform, body).posts)
     scored: list[Scored | None] = [None] * len(pairs)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, pair in enumerate(pairs):

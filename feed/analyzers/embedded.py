@@ -622,7 +622,8 @@ def profile_matcher(profile: Profile) -> ProfileMatcher:
 def _phrases_pattern(phrases: list[str]) -> re.Pattern[str] | None:
     """One case-insensitive pattern: Latin phrases on word boundaries with an optional plural
     or possessive ending, CJK phrases anywhere (CJK is written without spaces)."""
-    latin, cjk = [], []
+    latin: list[str] = []
+    cjk: list[str] = []
     for phrase in sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True):
         (cjk if _CJK_CHAR.search(phrase) else latin).append(phrase)
     parts = []

@@ -11,6 +11,7 @@ Calls go through diymod.openai_client, the project's one way to the model.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -82,7 +83,8 @@ class ModelProfiles:
         self.calls = 0
 
     def cache_key(self, text: str) -> str:
-        return f"feed:profile:{PROMPT_VERSION}:{self.model}:{text}"[:240]
+        digest = hashlib.sha256(f"{self.model}\x1f{text}".encode()).hexdigest()[:32]
+        return f"feed:profile:{PROMPT_VERSION}:{digest}"
 
     def profile_get(self, filter_text: str) -> Profile | None:
         if not openai_configured():
@@ -140,7 +142,7 @@ class ModelProfiles:
 
 
 def _profile_from_answer(text: str, data: dict[str, Any]) -> Profile | None:
-    entry = {
+    entry: dict[str, Any] = {
         "key": "model-" + "-".join(text.encode("ascii", "replace").decode().split())[:80],
         "kind": data.get("kind"),
         "group": "model",
