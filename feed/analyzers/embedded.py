@@ -61,11 +61,11 @@ from feed.profiles import Library, Profile, library_get, profile_resolve
 class MatchParams:
     """The fitted thresholds and weights (bench/calibrate.py, docs/BENCHMARKS.md)."""
 
-    topic: float = 0.33  # semantic + boosts at or above it: a topic matches
+    topic: float = 0.36  # semantic + boosts at or above it: a topic matches
     alias_boost: float = 0.15  # added when an alias (or a generic filter's key word) is named
-    vocab_boost: float = 0.03  # per distinct vocabulary word, up to VOCAB_CAP of them
-    cjk: float = 0.82  # e5 cosine that counts as `topic` for mostly-CJK posts
-    entity: float = 0.0  # an entity named by an alias also needs this semantic score
+    vocab_boost: float = 0.04  # per distinct vocabulary word, up to VOCAB_CAP of them
+    cjk: float = 0.815  # e5 cosine that counts as `topic` for mostly-CJK posts
+    entity: float = -1.0  # an entity named by an alias also needs this semantic score
 
     def tag(self) -> str:
         return (
