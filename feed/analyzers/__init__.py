@@ -72,10 +72,13 @@ class FallbackAnalyzer(Analyzer):
         )
 
 
-def embedded_analyzer_get() -> Analyzer:
+def embedded_analyzer_get(*, model_profiles: bool = True) -> Analyzer:
+    """The embedded analyzer; with an OpenAI key (and DIYMOD_MODEL_PROFILES not off) it asks
+    the model for each new filter text's profile. As the OpenAI analyzer's fallback it does
+    not: it answers when the model is failing, so it must not wait on that model again."""
     from feed.analyzers.embedded import EmbeddedAnalyzer
 
-    if not model_profiles_enabled():
+    if not (model_profiles and model_profiles_enabled()):
         return _cached(("embedded",), EmbeddedAnalyzer)
     from feed.profiles.model import ModelProfiles
 
@@ -114,7 +117,10 @@ def analyzer_get() -> Analyzer:
         settings.DIYMOD_OPENAI_VISION_MODEL,
         str(settings.OPENAI_BASE_URL or ""),
     )
-    return _cached(key, lambda: FallbackAnalyzer(OpenAIAnalyzer(), embedded_analyzer_get()))
+    return _cached(
+        key,
+        lambda: FallbackAnalyzer(OpenAIAnalyzer(), embedded_analyzer_get(model_profiles=False)),
+    )
 
 
 def analyzer_warm() -> None:
