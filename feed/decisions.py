@@ -36,6 +36,8 @@ def filters_fingerprint(filters: list[FilterSpec]) -> str:
 
 def post_hash(post: PostInput) -> str:
     parts = [post.text, *post.image_alts, *post.image_urls]
+    if post.context:  # the same text in another community may be decided differently
+        parts.append("\x1dcontext\x1d" + post.context)
     return digest_of("\x1e".join(parts))[:32]
 
 

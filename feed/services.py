@@ -7,6 +7,7 @@ any internal failure gives the feed back unmodified, with the reason in `degrade
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -82,13 +83,45 @@ def filter_specs(filters: list[Filter]) -> list[FilterSpec]:
     ]
 
 
-def post_input(post: Post) -> PostInput:
+def post_input(post: Post, context: str = "") -> PostInput:
     return PostInput(
         id=post.id,
         text=post.text,
         image_alts=tuple(media.alt for media in post.media),
         image_urls=tuple(media.url for media in post.media),
+        context=context,
     )
+
+
+QUOTED_CONTEXT_CHARS = 400
+_PERMALINK_SUBREDDIT = re.compile(r"^/r/([A-Za-z0-9_]{2,21})/")
+
+
+def post_inputs(posts: list[Post]) -> list[PostInput]:
+    """The analyzer's view of a feed's posts, each with its platform context (issue 14: the
+    subreddit, the author's handle, the quoted tweet's text), read from the adapters' meta."""
+    quoted: dict[str, list[str]] = {}
+    for post in posts:
+        quoting = post.meta.get("quoted_by")
+        if isinstance(quoting, str) and post.text:
+            quoted.setdefault(quoting, []).append(post.text[:QUOTED_CONTEXT_CHARS])
+    return [post_input(post, post_context(post, quoted.get(post.id, []))) for post in posts]
+
+
+def post_context(post: Post, quoted_texts: list[str]) -> str:
+    lines = []
+    subreddit = post.meta.get("subreddit")
+    permalink = post.meta.get("permalink")
+    if not subreddit and isinstance(permalink, str):  # comments carry it in their permalink
+        found = _PERMALINK_SUBREDDIT.match(permalink)
+        subreddit = found.group(1) if found else ""
+    if isinstance(subreddit, str) and subreddit:
+        lines.append(subreddit if subreddit.startswith("r/") else f"r/{subreddit}")
+    author = post.meta.get("author")
+    if post.platform == "x" and isinstance(author, str) and author:
+        lines.append(f"@{author}")
+    lines.extend(" ".join(text.split()) for text in quoted_texts)
+    return "\n".join(lines)
 
 
 def feed_size_check(body: str) -> None:
@@ -203,7 +236,7 @@ def posts_match(
     deadline, or once the client is gone, the rest stay undecided (DESIGN.md: the deadline
     bounds all analysis). Each step's decisions are kept and cached as they come.
     """
-    inputs = [post_input(post) for post in posts]
+    inputs = post_inputs(posts)
     matches = decision_cache.decisions_get(inputs, specs, analyzer.version)
     stats["cache_hits"] = len(matches)
     missing = [item for item in inputs if item.id not in matches]

@@ -72,10 +72,29 @@ class FallbackAnalyzer(Analyzer):
         )
 
 
-def embedded_analyzer_get() -> Analyzer:
+def embedded_analyzer_get(*, model_profiles: bool = True) -> Analyzer:
+    """The embedded analyzer; with an OpenAI key (and DIYMOD_MODEL_PROFILES not off) it asks
+    the model for each new filter text's profile. As the OpenAI analyzer's fallback it does
+    not: it answers when the model is failing, so it must not wait on that model again."""
     from feed.analyzers.embedded import EmbeddedAnalyzer
 
-    return _cached(("embedded",), EmbeddedAnalyzer)
+    if not (model_profiles and model_profiles_enabled()):
+        return _cached(("embedded",), EmbeddedAnalyzer)
+    from feed.profiles.model import ModelProfiles
+
+    key = (
+        "embedded",
+        "model-profiles",
+        settings.DIYMOD_OPENAI_MODEL,
+        str(settings.OPENAI_BASE_URL),
+    )
+    return _cached(key, lambda: EmbeddedAnalyzer(profile_source=ModelProfiles()))
+
+
+def model_profiles_enabled() -> bool:
+    """Filter profiles written by the model: with an OpenAI key, unless switched off."""
+    choice = str(getattr(settings, "DIYMOD_MODEL_PROFILES", "auto") or "auto").lower()
+    return choice != "off" and bool(settings.OPENAI_API_KEY)
 
 
 def analyzer_choice() -> str:
@@ -98,14 +117,21 @@ def analyzer_get() -> Analyzer:
         settings.DIYMOD_OPENAI_VISION_MODEL,
         str(settings.OPENAI_BASE_URL or ""),
     )
-    return _cached(key, lambda: FallbackAnalyzer(OpenAIAnalyzer(), embedded_analyzer_get()))
+    return _cached(
+        key,
+        lambda: FallbackAnalyzer(OpenAIAnalyzer(), embedded_analyzer_get(model_profiles=False)),
+    )
 
 
 def analyzer_warm() -> None:
     """Load the local model now (start-up), so the first feed does not pay for it."""
     from feed.analyzers.minilm import minilm_get
+    from feed.analyzers.wordlists import wordlists_get
+    from feed.profiles import library_get
 
     minilm_get()
+    library_get()
+    wordlists_get()
 
 
 def _cached(key: tuple[str, ...], build: type[Analyzer] | object) -> Analyzer:

@@ -24,6 +24,9 @@ class PostInput:
     text: str  # the visible text of the post (title + body, or full_text)
     image_alts: tuple[str, ...] = ()  # alt texts of its images, in media order
     image_urls: tuple[str, ...] = ()  # for vision-capable analyzers
+    # Platform context, one item a line: the subreddit ("r/leagueoflegends"), the author
+    # ("@handle"), the text of a quoted tweet. Not the post's own text: never a passage.
+    context: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,34 @@
-"""The embedded analyzer: a local sentence-embedding model, nothing leaves the machine.
+"""The embedded analyzer: filter profiles scored with local models, nothing leaves the machine.
 
-A post matches a filter when one of its sentences is close enough to the filter in embedding
-space (cosine against "a post about <filter>"), with two legs and a threshold each:
-- semantic leg: sentences without the filter's key words (paraphrases: "a tarantula behind my
-  water heater" for "spiders");
-- lexical leg: sentences holding the key words in the filter's sense (lexical.py). Look-alikes in
-  another sense ("Spider-Man", "severance pay" for "Severance") are masked before embedding.
-The thresholds come from bench/calibrate.py on tests/feed/labelled_pairs.jsonl.
+Every filter text is read as a profile (feed/profiles: from the model when OpenAI is configured,
+else the shipped topic library, else a generic profile built from the text). A post is scored
+against the profile on two surfaces, its text (with its platform context: subreddit, author,
+quoted tweet) and its images' alt texts, with these legs:
+- semantic: the best MiniLM cosine of any sentence to any of the profile's descriptions;
+  mostly-CJK posts are scored with multilingual e5 instead (e5.py), on their own threshold;
+- aliases: a mention of one of the profile's aliases (word boundaries, case-insensitive), after
+  its "not" phrases (look-alikes: "spider-man" for spiders) are masked. Generic profiles use the
+  filter's own key words instead (lexical.py: inflections, the capital-letter name guard);
+- vocabulary: distinct supporting words, weak evidence that only adds up;
+- detector: for categories of language ("profanity": word lists, wordlists.py).
+The profile's kind picks the rule: an entity needs a mention of a name or alias (precision
+first: posts about its neighbourhood that never name it do not match); a topic needs
+semantic + alias and vocabulary boosts over one threshold; a category needs its detector or an
+alias. The thresholds and weights (MatchParams) come from bench/calibrate.py, chosen by
+cross-validation grouped by filter on the labelled real posts (docs/BENCHMARKS.md).
 
 Cost is bounded per call: the semantic leg reads FEED_SEMANTIC_CHARS characters of sentences,
-every title first, then the posts' next sentences in turn (units_budget), plus any sentence
-that holds a key word. A long post whose topic only appears, unnamed, deep in its body can
-therefore be missed; that buys a cold 50-post page within the feed's latency target on one core.
+every title first, then the posts' next sentences in turn (units_budget), plus a few sentences
+that hold a key word; e5 reads at most E5_FEED_CHARS. Posts are analysed in batches, and past
+the feed's deadline (deadline.py) the remaining batches are left undecided, with
+`degraded_reason` set.
 """
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -31,12 +43,39 @@ from feed.analyzers.base import (
     Rewrite,
     RewriteRequest,
 )
-from feed.analyzers.lexical import WordHits, keywords_for, sentence_spans, text_without, word_hits
+from feed.analyzers.deadline import feed_deadline_get
+from feed.analyzers.e5 import E5_VERSION, e5_available, e5_enabled, e5_get, mostly_cjk
+from feed.analyzers.lexical import (
+    WordHits,
+    keywords_for,
+    sentence_spans,
+    text_without,
+    word_hits,
+)
 from feed.analyzers.minilm import MODEL_HASH_PREFIX, MiniLM, minilm_get
+from feed.analyzers.wordlists import WORDLIST_VERSION, wordlists_get
+from feed.profiles import Library, Profile, library_get, profile_resolve
 
-# Calibrated by bench/calibrate.py (see docs/BENCHMARKS.md, "calibration").
-THRESHOLD_SEMANTIC = 0.21
-THRESHOLD_LEXICAL = 0.205
+
+@dataclass(frozen=True)
+class MatchParams:
+    """The fitted thresholds and weights (bench/calibrate.py, docs/BENCHMARKS.md)."""
+
+    topic: float = 0.36  # semantic + boosts at or above it: a topic matches
+    alias_boost: float = 0.15  # added when an alias (or a generic filter's key word) is named
+    vocab_boost: float = 0.04  # per distinct vocabulary word, up to VOCAB_CAP of them
+    cjk: float = 0.815  # e5 cosine that counts as `topic` for mostly-CJK posts
+    entity: float = -1.0  # an entity named by an alias also needs this semantic score
+
+    def tag(self) -> str:
+        return (
+            f"t{self.topic:.3f}-a{self.alias_boost:.3f}-v{self.vocab_boost:.3f}"
+            f"-c{self.cjk:.3f}-e{self.entity:.3f}"
+        )
+
+
+SHIPPED = MatchParams()
+VOCAB_CAP = 3
 FILTER_TEMPLATE = "a post about {}"
 # The template's own words ("a post about") pull every sentence that says "post" towards every
 # filter. Subtracting part of the template's direction with no topic cancels that pull:
@@ -47,64 +86,85 @@ NULL_FILTER_WEIGHT = 0.5
 # ~0.4 s on one core): the bound that keeps a cold 50-post page inside its latency target.
 FEED_SEMANTIC_CHARS = 9_000
 KEYWORD_SENTENCES_PER_POST = 4  # key-word sentences scored past the budget, per post
-FILTER_VECTOR_CACHE_SIZE = 2048
+# e5 costs ~100-500 ms per 100 CJK characters on one (shared) core: a few posts per call.
+E5_POST_CHARS = 80
+E5_FEED_CHARS = 480
+ANALYZE_BATCH_POSTS = 25  # the deadline is checked between batches
+PROFILE_VECTOR_CACHE_SIZE = 2048
+CONTEXT_RANK = 0  # the context line is read with the titles
 REWRITE_NOTE = "[Part of this post was hidden by your DIY-MOD filters]"
 # CONTRACT.md section 4: no `|`, newline, `"`, `<`, `>`, and never the topic itself.
 REWRITE_WARNING = "You asked not to see some of this"
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
 @dataclass
 class Unit:
-    """One sentence of a post's text or of an image's alt text."""
+    """One sentence of a post's text, of its context, or of an image's alt text."""
 
     text: str
-    start: int  # offset in the post text (alt units: in the alt text)
+    start: int  # offset in the post text (alt units: in the alt text; context: -1)
     on_image: bool
     embed: bool  # inside the semantic budget (or holds a key word)
     rank: int = 0  # reading order within the post: 0 is the title
+    context: bool = False  # platform context (subreddit, quoted tweet), not the post's text
 
 
 @dataclass
-class LegScores:
-    """Best cosine per leg for one (post, filter); -1 when the leg saw no sentence."""
+class Surface:
+    """The evidence one surface (text+context, or alt texts) gives for one (post, profile)."""
 
-    semantic: float = -1.0
-    lexical: float = -1.0
-    image_semantic: float = -1.0
-    image_lexical: float = -1.0
-    text_passages: list[tuple[str, float, bool]] = field(default_factory=list)
-    image_best: float = -1.0  # best alt-text cosine that crossed its leg's threshold
+    semantic: float = -1.0  # best MiniLM cosine of a unit to a description; -1: none read
+    cjk: float = -1.0  # e5 cosine (mostly-CJK posts); -1: not read with e5
+    aliases: list[str] = field(default_factory=list)  # exact substrings of the post text
+    alias_in_context: bool = False
+    vocabulary: int = 0  # distinct vocabulary terms named
+    detector: list[str] = field(default_factory=list)  # detector passages (sentences)
+    unit_scores: list[tuple[str, float]] = field(default_factory=list)  # post sentences only
 
-    def record(self, unit: Unit, similarity: float, *, lexical: bool, passed: bool) -> None:
-        if not unit.on_image:
-            if lexical:
-                self.lexical = max(self.lexical, similarity)
-            else:
-                self.semantic = max(self.semantic, similarity)
-            return
-        if lexical:
-            self.image_lexical = max(self.image_lexical, similarity)
-        else:
-            self.image_semantic = max(self.image_semantic, similarity)
-        if passed:
-            self.image_best = max(self.image_best, similarity)
+    @property
+    def named(self) -> bool:
+        return bool(self.aliases) or self.alias_in_context
+
+
+@dataclass
+class Evidence:
+    text: Surface = field(default_factory=Surface)
+    image: Surface = field(default_factory=Surface)
+    profile: Profile | None = None
 
 
 class EmbeddedAnalyzer(Analyzer):
     def __init__(
         self,
         *,
-        threshold_semantic: float = THRESHOLD_SEMANTIC,
-        threshold_lexical: float = THRESHOLD_LEXICAL,
+        params: MatchParams = SHIPPED,
         model: MiniLM | None = None,
+        library: Library | None = None,
+        cjk_model: bool | None = None,
+        wordlists: bool = True,
+        context: bool = True,
+        profile_source: object | None = None,
     ) -> None:
-        self.threshold_semantic = threshold_semantic
-        self.threshold_lexical = threshold_lexical
+        self.params = params
         self._model = model
-        self._filter_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._filter_lock = threading.Lock()
+        self._library = library
+        self.use_cjk = (e5_enabled() and e5_available()) if cjk_model is None else cjk_model
+        self.use_wordlists = wordlists
+        self.use_context = context
+        # Model-written profiles (feed/profiles/model.py), consulted first when given.
+        self.profile_source = profile_source
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
+        self._profiles: OrderedDict[str, Profile] = OrderedDict()
+        self._nearest: tuple[list[Profile], np.ndarray] | None = None
+        self._nearest_lock = threading.Lock()
+        source_tag = getattr(profile_source, "version", "")
         self.version = (
-            f"embedded-{MODEL_HASH_PREFIX}-s{threshold_semantic:.3f}-l{threshold_lexical:.3f}-3"
+            f"embedded-{MODEL_HASH_PREFIX}-{params.tag()}-lib{self.library.version}"
+            f"-{WORDLIST_VERSION if wordlists else 'nowl'}"
+            f"-{('e5' + E5_VERSION) if self.use_cjk else 'noe5'}"
+            f"{'' if context else '-noctx'}{'-' + source_tag if source_tag else ''}-4"
         )
 
     @property
@@ -113,45 +173,212 @@ class EmbeddedAnalyzer(Analyzer):
             self._model = minilm_get()
         return self._model
 
+    @property
+    def library(self) -> Library:
+        if self._library is None:
+            self._library = library_get()
+        return self._library
+
+    # -- profiles ----------------------------------------------------------------------------
+    def profile_for(self, text: str) -> Profile:
+        with self._vectors_lock:
+            cached = self._profiles.get(text)
+        if cached is not None:
+            return cached
+        profile = None
+        if self.profile_source is not None:
+            profile = self.profile_source.profile_get(text)  # type: ignore[attr-defined]
+        if profile is None:
+            profile = profile_resolve(text, self.library, self._nearest_names)
+        with self._vectors_lock:
+            self._profiles[text] = profile
+            while len(self._profiles) > PROFILE_VECTOR_CACHE_SIZE:
+                self._profiles.popitem(last=False)
+        return profile
+
+    def _nearest_names(self, text: str) -> list[tuple[Profile, float]]:
+        with self._nearest_lock:
+            if self._nearest is None:
+                owners = [p for p in self.library.profiles for _ in p.names]
+                names = [FILTER_TEMPLATE.format(n) for p in self.library.profiles for n in p.names]
+                self._nearest = (owners, self.model.embed(names))
+            owners, vectors = self._nearest
+        if not owners:
+            return []
+        query = self.model.embed([FILTER_TEMPLATE.format(text)])[0]
+        similarities = vectors @ query
+        order = np.argsort(-similarities)[:10]
+        return [(owners[i], float(similarities[i])) for i in order]
+
+    def nearest_warm(self) -> None:
+        self._nearest_names("warm")
+
+    def _profile_vectors(self, profile: Profile) -> np.ndarray:
+        """MiniLM rows for a profile: its descriptions, and "a post about <name>" less the
+        template's own direction. Returned as computed: the cache may evict at any size."""
+        key = f"minilm\x1f{profile.key}\x1f{hash((profile.names, profile.descriptions))}"
+        with self._vectors_lock:
+            cached = self._vectors.get(key)
+            if cached is not None:
+                self._vectors.move_to_end(key)
+                return cached
+        name = profile.names[0] if profile.names else profile.key
+        computed = self.model.embed(
+            [*profile.descriptions, FILTER_TEMPLATE.format(name), NULL_FILTER_TEXT]
+        )
+        rows = computed[:-1].copy()
+        rows[-1] = rows[-1] - NULL_FILTER_WEIGHT * computed[-1]
+        self._cache_put(key, rows)
+        return rows
+
+    def _profile_e5_vectors(self, profile: Profile) -> np.ndarray:
+        from feed.analyzers.e5 import e5_queries
+
+        key = f"e5\x1f{profile.key}\x1f{hash((profile.names, profile.descriptions))}"
+        with self._vectors_lock:
+            cached = self._vectors.get(key)
+        if cached is not None:
+            return cached
+        rows = e5_queries([*profile.names[:2], *profile.descriptions[:3]])
+        self._cache_put(key, rows)
+        return rows
+
+    def _cache_put(self, key: str, rows: np.ndarray) -> None:
+        with self._vectors_lock:
+            self._vectors[key] = rows
+            while len(self._vectors) > PROFILE_VECTOR_CACHE_SIZE:
+                self._vectors.popitem(last=False)
+
+    def filter_vectors(self, texts: list[str]) -> list[np.ndarray]:
+        """Per filter text, the MiniLM rows its profile is scored against."""
+        return [self._profile_vectors(self.profile_for(text)) for text in texts]
+
     # -- analysis ----------------------------------------------------------------------------
     def analyze(self, posts: list[PostInput], filters: list[FilterSpec]) -> Analysis:
         matches: dict[str, list[Match]] = {}
-        for post, per_filter in zip(posts, self.scores(posts, filters), strict=True):
-            found = [
-                match
-                for spec in filters
-                if (match := self._match(post, spec, per_filter[spec.id])) is not None
-            ]
-            if found:
-                matches[post.id] = found
-        return Analysis(matches=matches)
+        analysis = Analysis(matches=matches)
+        deadline = feed_deadline_get()
+        for start, batch, budget, e5_budget in analysis_batches(posts):
+            if deadline is not None and clock() >= deadline:
+                left = len(posts) - start
+                analysis.degraded_reason = (
+                    f"feed deadline reached: {left} of {len(posts)} posts left undecided"
+                )
+                break
+            for post, per_filter in zip(
+                batch,
+                self.evidence(batch, filters, budget=budget, e5_budget=e5_budget),
+                strict=True,
+            ):
+                found = [
+                    match
+                    for spec in filters
+                    if (match := self._match(post, spec, per_filter[spec.id])) is not None
+                ]
+                if found:
+                    matches[post.id] = found
+        return analysis
 
-    def scores(
+    def evidence_all(
         self, posts: list[PostInput], filters: list[FilterSpec]
-    ) -> list[dict[int, LegScores]]:
-        """Per post, per filter id: the legs' best cosines and the sentences behind them."""
+    ) -> list[dict[int, Evidence]]:
+        """`evidence()` batch by batch, exactly as `analyze()` reads the posts."""
+        out: list[dict[int, Evidence]] = []
+        for _, batch, budget, e5_budget in analysis_batches(posts):
+            out.extend(self.evidence(batch, filters, budget=budget, e5_budget=e5_budget))
+        return out
+
+    def evidence(
+        self,
+        posts: list[PostInput],
+        filters: list[FilterSpec],
+        *,
+        budget: int = FEED_SEMANTIC_CHARS,
+        e5_budget: int = E5_FEED_CHARS,
+    ) -> list[dict[int, Evidence]]:
+        """Per post, per filter id: what each leg found (bench/calibrate.py fits on this)."""
         if not posts or not filters:
             return [{} for _ in posts]
-        keywords = {spec.id: keywords_for(spec.text) for spec in filters}
-        units = [post_units(post) for post in posts]
-        units_budget(units)
-        hits = {
-            (p, u, spec.id): word_hits(unit.text, keywords[spec.id])
-            for p, post_unit_list in enumerate(units)
-            for u, unit in enumerate(post_unit_list)
-            for spec in filters
-            if _applies(spec, unit)
-        }
+        profiles = {spec.id: self.profile_for(spec.text) for spec in filters}
+        cjk_posts = self._cjk_choose(posts, e5_budget)
+        units = [self._post_units(post, p in cjk_posts) for p, post in enumerate(posts)]
+        units_budget(units, budget)
+        hits = self._hits(units, filters, profiles)
         keyword_units_add(units, hits)
         vectors = self._unit_vectors(units, hits)
-        filter_vectors = self.filter_vectors([spec.text for spec in filters])
-        return [
-            {
-                spec.id: self._leg_scores(p, units[p], spec, filter_vectors[i], hits, vectors)
-                for i, spec in enumerate(filters)
-            }
-            for p in range(len(posts))
-        ]
+        e5_scores = self._e5_scores(posts, cjk_posts, profiles)
+        out = []
+        for p, post in enumerate(posts):
+            per_filter = {}
+            for spec in filters:
+                profile = profiles[spec.id]
+                evidence = Evidence(profile=profile)
+                evidence.text, evidence.image = self._surfaces(
+                    post, units[p], p, spec, profile, hits, vectors
+                )
+                if (p, spec.id) in e5_scores:
+                    evidence.text.cjk = e5_scores[(p, spec.id)]
+                per_filter[spec.id] = evidence
+            out.append(per_filter)
+        return out
+
+    def _cjk_choose(self, posts: list[PostInput], budget: int) -> set[int]:
+        if not self.use_cjk:
+            return set()
+        chosen: set[int] = set()
+        for p, post in enumerate(posts):
+            if budget > 0 and mostly_cjk(post.text):
+                chosen.add(p)
+                budget -= min(len(post.text), E5_POST_CHARS)
+        if chosen and e5_get() is None:
+            return set()
+        return chosen
+
+    def _e5_scores(
+        self, posts: list[PostInput], cjk_posts: set[int], profiles: dict[int, Profile]
+    ) -> dict[tuple[int, int], float]:
+        if not cjk_posts:
+            return {}
+        from feed.analyzers.e5 import e5_passages
+
+        order = sorted(cjk_posts)
+        passages = e5_passages(
+            [_e5_text(posts[p], self.use_context)[:E5_POST_CHARS] for p in order]
+        )
+        scores = {}
+        for filter_id, profile in profiles.items():
+            rows = self._profile_e5_vectors(profile)
+            best = (passages @ rows.T).max(axis=1)
+            for index, p in enumerate(order):
+                scores[(p, filter_id)] = float(best[index])
+        return scores
+
+    def _post_units(self, post: PostInput, cjk: bool) -> list[Unit]:
+        units = post_units(post)
+        if self.use_context and post.context:
+            units.extend(
+                Unit(line, -1, on_image=False, embed=False, rank=CONTEXT_RANK, context=True)
+                for line in post.context.split("\n")
+                if line.strip()
+            )
+        if cjk:  # e5 reads this post: MiniLM would only add noise (and cost)
+            for unit in units:
+                unit.rank = 10_000 if not unit.on_image else unit.rank
+        return units
+
+    def _hits(
+        self, units: list[list[Unit]], filters: list[FilterSpec], profiles: dict[int, Profile]
+    ) -> dict[tuple[int, int, int], WordHits]:
+        """Per (post, unit, filter): the right-sense mentions and the look-alikes to mask."""
+        hits = {}
+        for spec in filters:
+            profile = profiles[spec.id]
+            matcher = profile_matcher(profile)
+            for p, post_unit_list in enumerate(units):
+                for u, unit in enumerate(post_unit_list):
+                    if _applies(spec, unit):
+                        hits[(p, u, spec.id)] = matcher.hits(unit.text)
+        return hits
 
     def _unit_vectors(
         self, units: list[list[Unit]], hits: dict[tuple[int, int, int], WordHits]
@@ -168,67 +395,124 @@ class EmbeddedAnalyzer(Analyzer):
         ordered = list(texts)
         return dict(zip(ordered, self.model.embed(ordered), strict=True))
 
-    def _leg_scores(
+    def _surfaces(
         self,
-        p: int,
+        post: PostInput,
         post_unit_list: list[Unit],
+        p: int,
         spec: FilterSpec,
-        filter_vector: np.ndarray,
+        profile: Profile,
         hits: dict[tuple[int, int, int], WordHits],
         vectors: dict[str, np.ndarray],
-    ) -> LegScores:
-        legs = LegScores()
+    ) -> tuple[Surface, Surface]:
+        rows = self._profile_vectors(profile)
+        matcher = profile_matcher(profile)
+        text, image = Surface(), Surface()
+        vocab: dict[bool, set[str]] = {False: set(), True: set()}
         for u, unit in enumerate(post_unit_list):
-            if not unit.embed or (p, u, spec.id) not in hits:
+            found = hits.get((p, u, spec.id))
+            if found is None:
                 continue
-            found = hits[(p, u, spec.id)]
-            scored_text = text_without(unit.text, found.masked) if found.masked else unit.text
-            similarity = float(vectors[scored_text] @ filter_vector)
-            lexical = bool(found.matched)
-            threshold = self.threshold_lexical if lexical else self.threshold_semantic
-            legs.record(unit, similarity, lexical=lexical, passed=similarity >= threshold)
-            if not unit.on_image and similarity >= threshold:
-                passages = _lexical_passages(unit, found.matched) if lexical else [unit.text]
-                legs.text_passages.extend((text, similarity, lexical) for text in passages)
-        return legs
+            surface = image if unit.on_image else text
+            if found.matched:
+                if unit.context:
+                    surface.alias_in_context = True
+                else:
+                    surface.aliases.extend(unit.text[s:e] for s, e in found.matched)
+            vocab[unit.on_image].update(matcher.vocabulary(unit.text, found.masked))
+            if unit.embed:
+                scored = text_without(unit.text, found.masked) if found.masked else unit.text
+                similarity = float((rows @ vectors[scored]).max())
+                surface.semantic = max(surface.semantic, similarity)
+                if not unit.context:
+                    surface.unit_scores.append((unit.text, similarity))
+        text.vocabulary, image.vocabulary = len(vocab[False]), len(vocab[True])
+        if profile.detector == "profanity" and self.use_wordlists:
+            lists = wordlists_get()
+            # Whole texts: a spelling such as "b.u.l.l.s.h.i.t" spans the sentence splitter's
+            # boundaries. The passages are the sentences that hold a hit, else the whole text.
+            for surface, whole, on_image in (
+                (text, post.text, False),
+                *((image, alt, True) for alt in post.image_alts),
+            ):
+                if not whole or not lists.hits(whole):
+                    continue
+                sentences = [
+                    unit.text
+                    for unit in post_unit_list
+                    if unit.on_image == on_image and not unit.context and lists.hits(unit.text)
+                ]
+                surface.detector.extend(sentences or [whole.strip()])
+        return text, image
 
-    def _match(self, post: PostInput, spec: FilterSpec, legs: LegScores) -> Match | None:
-        text_best = max((score for _, score, _ in legs.text_passages), default=-1.0)
+    # -- decisions ---------------------------------------------------------------------------
+    def surface_score(self, surface: Surface, profile: Profile) -> float | None:
+        """The surface's score on the topic scale, or None when the profile's rule refuses."""
+        params = self.params
+        base = surface.semantic
+        if surface.cjk >= 0:
+            base = surface.cjk - params.cjk + params.topic
+        if profile.kind == "category" and profile.source != "generic":
+            return 1.0 if (surface.detector or surface.named) else None
+        if profile.kind == "entity" and profile.source != "generic":
+            return base + params.alias_boost if surface.named and base >= params.entity else None
+        boost = params.alias_boost * surface.named
+        boost += params.vocab_boost * min(surface.vocabulary, VOCAB_CAP)
+        return base + boost
+
+    def surface_matches(self, surface: Surface, profile: Profile) -> bool:
+        score = self.surface_score(surface, profile)
+        if score is None:
+            return False
+        if profile.kind in ("entity", "category") and profile.source != "generic":
+            return True  # named (and not vetoed by its semantic score), or the detector fired
+        return score >= self.params.topic
+
+    def _match(self, post: PostInput, spec: FilterSpec, evidence: Evidence) -> Match | None:
+        profile = evidence.profile
+        assert profile is not None
         has_images = bool(post.image_urls or post.image_alts)
-        on_text = text_best >= 0 and spec.content_type in ("text", "all")
-        on_image = legs.image_best >= 0 or (on_text and spec.content_type == "all" and has_images)
+        on_text = spec.content_type in ("text", "all") and self.surface_matches(
+            evidence.text, profile
+        )
+        on_image = spec.content_type in ("image", "all") and self.surface_matches(
+            evidence.image, profile
+        )
+        on_image = on_image or (on_text and spec.content_type == "all" and has_images)
         if not on_text and not on_image:
             return None
-        passages = tuple(dict.fromkeys(text for text, _, _ in legs.text_passages))
-        best = max(text_best, legs.image_best)
+        surface = evidence.text if on_text else evidence.image
+        score = self.surface_score(surface, profile) or self.params.topic
+        passages = self._passages(post, surface, profile) if on_text else ()
         return Match(
             filter_id=spec.id,
-            confidence=self._confidence(best),
-            passages=passages if on_text else (),
+            confidence=self._confidence(score),
+            passages=passages,
             on_text=on_text,
             on_image=on_image,
         )
 
-    def _confidence(self, similarity: float) -> float:
-        # 0.5 at the threshold, rising linearly to 1.0 at a cosine of 1.
-        threshold = min(self.threshold_semantic, self.threshold_lexical)
-        return round(min(1.0, max(0.5, 0.5 + (similarity - threshold) / (2 - 2 * threshold))), 3)
+    def _passages(self, post: PostInput, surface: Surface, profile: Profile) -> tuple[str, ...]:
+        """What to blur: the aliases named, the detector's sentences, the sentences that
+        carry the topic; the first sentence when only the context or the model saw it."""
+        params = self.params
+        found = [*surface.aliases, *surface.detector]
+        boost = params.alias_boost * surface.named + params.vocab_boost * min(
+            surface.vocabulary, VOCAB_CAP
+        )
+        if profile.kind == "topic" or profile.source == "generic":
+            found += [text for text, score in surface.unit_scores if score + boost >= params.topic]
+        if not found:
+            spans = sentence_spans(post.text)
+            found = [post.text[spans[0][0] : spans[0][1]]] if spans else []
+        unique = list(dict.fromkeys(found))
+        # A named alias inside a sentence that is itself a passage adds nothing.
+        return tuple(p for p in unique if not any(p != q and p in q for q in unique))
 
-    def filter_vectors(self, texts: list[str]) -> list[np.ndarray]:
-        with self._filter_lock:
-            missing = [text for text in dict.fromkeys(texts) if text not in self._filter_vectors]
-        if missing:
-            computed = self.model.embed(
-                [FILTER_TEMPLATE.format(text) for text in missing] + [NULL_FILTER_TEXT]
-            )
-            computed = computed[:-1] - NULL_FILTER_WEIGHT * computed[-1]
-            with self._filter_lock:
-                for text, vector in zip(missing, computed, strict=True):
-                    self._filter_vectors[text] = vector
-                while len(self._filter_vectors) > FILTER_VECTOR_CACHE_SIZE:
-                    self._filter_vectors.popitem(last=False)
-        with self._filter_lock:
-            return [self._filter_vectors[text] for text in texts]
+    def _confidence(self, score: float) -> float:
+        # 0.5 at the threshold, rising linearly to 1.0 at a score of 1.
+        threshold = self.params.topic
+        return round(min(1.0, max(0.5, 0.5 + (score - threshold) / (2 - 2 * threshold))), 3)
 
     # -- rewriting ---------------------------------------------------------------------------
     def rewrite(self, requests: list[RewriteRequest]) -> dict[str, Rewrite]:
@@ -246,6 +530,116 @@ class EmbeddedAnalyzer(Analyzer):
                     replacements[passage] = REWRITE_NOTE  # a passage spanning sentences
             rewrites[request.post_id] = Rewrite(request.post_id, replacements, REWRITE_WARNING)
         return rewrites
+
+
+def clock() -> float:
+    return time.monotonic()
+
+
+def analysis_batches(posts: list[PostInput]) -> list[tuple[int, list[PostInput], int, int]]:
+    """(offset, posts, semantic budget, e5 budget) per batch: the call's budgets shared out by
+    post count, so batching never buys more model work than one call."""
+    batches = []
+    for start in range(0, len(posts), ANALYZE_BATCH_POSTS):
+        batch = posts[start : start + ANALYZE_BATCH_POSTS]
+        share = len(batch) / max(1, len(posts))
+        batches.append(
+            (start, batch, max(1, int(FEED_SEMANTIC_CHARS * share)), int(E5_FEED_CHARS * share))
+        )
+    return batches
+
+
+# --- mentions -------------------------------------------------------------------------------
+
+
+class ProfileMatcher:
+    """A profile's lexical side: its aliases and vocabulary, with its "not" phrases masked."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.generic = profile.source == "generic"
+        words = profile.filter_words
+        self.keywords = keywords_for(words) if words else []
+        aliases = [] if self.generic else list(profile.aliases)
+        if profile.kind == "entity" and not self.generic:
+            aliases += list(profile.names)
+        self.aliases = _phrases_pattern(aliases)
+        self.nots = _phrases_pattern(list(profile.not_phrases))
+        vocabulary = [w for w in profile.vocabulary if w not in profile.aliases]
+        self.vocabulary_patterns = [
+            (word, pattern) for word in vocabulary if (pattern := _phrases_pattern([word]))
+        ]
+
+    def hits(self, text: str) -> WordHits:
+        masked = [m.span() for m in self.nots.finditer(text)] if self.nots else []
+        matched: list[tuple[int, int]] = []
+        if self.aliases is not None:
+            for found in self.aliases.finditer(text):
+                span = found.span()
+                if not any(s < span[1] and span[0] < e for s, e in masked):
+                    matched.append(span)
+        if self.keywords:
+            generic = word_hits(text, self.keywords)
+            masked.extend(generic.masked)
+            matched.extend(
+                span for span in generic.matched if not any(s <= span[0] < e for s, e in masked)
+            )
+        if not matched and not masked:
+            return NO_WORD_HITS
+        return WordHits(tuple(sorted(set(matched))), tuple(sorted(set(masked))))
+
+    def vocabulary(self, text: str, masked: tuple[tuple[int, int], ...]) -> set[str]:
+        found = set()
+        lowered = text.lower()
+        for word, pattern in self.vocabulary_patterns:
+            if word.split()[0][:4] not in lowered and not _CJK_CHAR.search(word):
+                continue
+            for hit in pattern.finditer(text):
+                if not any(s < hit.end() and hit.start() < e for s, e in masked):
+                    found.add(word)
+                    break
+        return found
+
+
+NO_WORD_HITS = WordHits((), ())
+_matchers: OrderedDict[tuple[str, int], ProfileMatcher] = OrderedDict()
+_matchers_lock = threading.Lock()
+
+
+def profile_matcher(profile: Profile) -> ProfileMatcher:
+    key = (profile.key, hash(profile))
+    with _matchers_lock:
+        matcher = _matchers.get(key)
+    if matcher is None:
+        matcher = ProfileMatcher(profile)
+        with _matchers_lock:
+            _matchers[key] = matcher
+            while len(_matchers) > PROFILE_VECTOR_CACHE_SIZE:
+                _matchers.popitem(last=False)
+    return matcher
+
+
+def _phrases_pattern(phrases: list[str]) -> re.Pattern[str] | None:
+    """One case-insensitive pattern: Latin phrases on word boundaries with an optional plural
+    or possessive ending, CJK phrases anywhere (CJK is written without spaces)."""
+    latin: list[str] = []
+    cjk: list[str] = []
+    for phrase in sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True):
+        (cjk if _CJK_CHAR.search(phrase) else latin).append(phrase)
+    parts = []
+    if latin:
+        body = "|".join(re.escape(phrase).replace(r"\ ", r"[\s\-]+") for phrase in latin)
+        parts.append(rf"(?<![\w\-])(?:{body})(?:'s|s|es)?(?![\w]|-\w)")
+    if cjk:
+        parts.append("|".join(re.escape(phrase) for phrase in cjk))
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _e5_text(post: PostInput, context: bool) -> str:
+    return f"{post.context}\n{post.text}" if context and post.context else post.text
+
+
+# --- units ----------------------------------------------------------------------------------
 
 
 def post_units(post: PostInput) -> list[Unit]:
@@ -273,6 +667,8 @@ def units_budget(units: list[list[Unit]], budget: int = FEED_SEMANTIC_CHARS) -> 
         for unit_index, unit in enumerate(post_units_list)
     )
     for rank, post_index, unit_index in ordered:
+        if rank >= 10_000:  # read by e5 instead
+            break
         unit = units[post_index][unit_index]
         if rank > 0 and budget <= 0:
             break
@@ -286,7 +682,7 @@ def keyword_units_add(units: list[list[Unit]], hits: dict[tuple[int, int, int], 
     extra: dict[int, set[int]] = {}
     for (p, u, _), found in hits.items():
         unit = units[p][u]
-        if not found.matched or unit.embed:
+        if not found.matched or unit.embed or unit.rank >= 10_000:
             continue
         chosen = extra.setdefault(p, set())
         if u in chosen or len(chosen) < KEYWORD_SENTENCES_PER_POST:
@@ -300,7 +696,3 @@ def _applies(spec: FilterSpec, unit: Unit) -> bool:
     if unit.on_image:
         return spec.content_type in ("image", "all")
     return spec.content_type in ("text", "all")
-
-
-def _lexical_passages(unit: Unit, spans: tuple[tuple[int, int], ...]) -> list[str]:
-    return [unit.text[start:end] for start, end in spans]

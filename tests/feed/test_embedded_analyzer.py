@@ -130,11 +130,15 @@ def test_local_rewrite_replaces_matching_sentences_with_a_neutral_note(
     assert "spider" not in rewrite.warning.lower()
 
 
-def test_version_names_the_thresholds_and_the_model() -> None:
-    version = EmbeddedAnalyzer(threshold_semantic=0.31, threshold_lexical=0.2).version
+def test_version_names_the_parameters_the_model_and_the_library() -> None:
+    from feed.analyzers.embedded import MatchParams
+    from feed.profiles import library_get
+
+    version = EmbeddedAnalyzer(params=MatchParams(topic=0.31, alias_boost=0.2)).version
     assert MODEL_HASH_PREFIX in version
-    assert "0.310" in version and "0.200" in version
-    assert EmbeddedAnalyzer().version != EmbeddedAnalyzer(threshold_semantic=0.4).version
+    assert "t0.310" in version and "a0.200" in version
+    assert library_get().version in version
+    assert EmbeddedAnalyzer().version != EmbeddedAnalyzer(params=MatchParams(topic=0.4)).version
 
 
 def test_without_an_openai_key_the_embedded_analyzer_answers(settings) -> None:
@@ -225,3 +229,47 @@ def test_a_post_repeating_the_keyword_cannot_buy_unbounded_model_work() -> None:
     # 100 characters of budget cover the first few sentences; then only the capped extras.
     assert len(embedded) <= 5 + KEYWORD_SENTENCES_PER_POST
     assert len(units[0]) == 3000
+
+
+# --- the feed deadline and the profile vector cache (issue 12 item 5) -------------------------
+
+
+def test_past_the_feed_deadline_the_remaining_batches_are_left_undecided(monkeypatch) -> None:
+    from feed.analyzers import embedded
+    from feed.analyzers.deadline import feed_deadline
+
+    analyzer = EmbeddedAnalyzer()
+    posts = [
+        PostInput(f"p{n}", f"I found a huge spider in my shoe, number {n}.") for n in range(60)
+    ]
+    clock = iter([0.0, 100.0, 200.0, 300.0])  # one reading per batch: 25, then past it
+    monkeypatch.setattr(embedded, "clock", lambda: next(clock))
+    with feed_deadline(50.0):
+        analysis = analyzer.analyze(posts, [spec("spiders")])
+    assert sorted(analysis.matches, key=lambda key: int(key[1:])) == [
+        f"p{n}" for n in range(embedded.ANALYZE_BATCH_POSTS)
+    ]
+    assert "deadline" in analysis.degraded_reason and "35 of 60" in analysis.degraded_reason
+
+
+def test_without_a_deadline_every_batch_is_decided() -> None:
+    posts = [PostInput(f"p{n}", f"A spider crawled on my arm, day {n}.") for n in range(60)]
+    analysis = EmbeddedAnalyzer().analyze(posts, [spec("spiders")])
+    assert len(analysis.matches) == 60 and not analysis.degraded_reason
+
+
+def test_more_filters_than_the_vector_cache_holds_are_all_scored() -> None:
+    from feed.analyzers.embedded import PROFILE_VECTOR_CACHE_SIZE
+    from tests.feed.test_profiles import FakeModel
+
+    analyzer = EmbeddedAnalyzer(model=FakeModel(), cjk_model=False)  # type: ignore[arg-type]
+    texts = [f"glimmerwood topic number {n}" for n in range(2_100)]
+    assert len(texts) > PROFILE_VECTOR_CACHE_SIZE
+    vectors = analyzer.filter_vectors(texts)
+    assert len(vectors) == 2_100 and all(v.shape[1] == 384 for v in vectors)
+    specs = [spec(text, filter_id=n) for n, text in enumerate(texts)]
+    post = PostInput("p", "Glimmerwood topic number 2099 is here.")
+    [per_filter] = analyzer.evidence([post], specs)
+    assert sorted(per_filter) == list(range(2_100))
+    assert all(evidence.text.semantic > -1 for evidence in per_filter.values())
+    analyzer.analyze([post], specs)  # the old cache raised KeyError here

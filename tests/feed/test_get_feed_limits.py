@@ -205,9 +205,6 @@ def test_a_feed_uses_at_most_the_cap_of_filters(
 
 
 @pytest.mark.usefixtures("embedded")
-@pytest.mark.xfail(
-    strict=True, reason="fixed by the analyzer rewrite (feed/analyzers/embedded.py)"
-)
 def test_more_than_2048_filters_still_moderate_the_feed(api_client: Any, settings: Any) -> None:
     """Issue 12.5: the embedded analyzer's filter-vector cache evicted what it had just
     computed past 2,048 filters (KeyError, feed unmoderated)."""
