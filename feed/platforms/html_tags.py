@@ -183,6 +183,7 @@ def _elements_find(
                 pattern = _skip_pattern(names_wanted, others, attribute_word)
             tracked_changed = False
         match = pattern.match(source, position)
+        assert match is not None  # every part of the pattern is optional
         raw_name = match.group(2)
         if raw_name is None:
             break
@@ -357,6 +358,7 @@ def html_text_visible(source: str, start: int, end: int) -> str:
     boundaries, tail = _TEXT_BOUNDARIES.match, len(fragment)  # text from `tail` on is kept
     while True:
         match = boundaries(fragment, position)
+        assert match is not None  # every part of the pattern is optional
         raw_name = match.group(2)
         if raw_name is None:
             break
