@@ -277,13 +277,19 @@ def _skip_pattern_compile(
     def word_free(excluded: str) -> str:  # a run of characters where `word` does not begin
         return rf"[^{excluded}{first}]*+(?:{first}(?!{rest})[^{excluded}{first}]*+)*+"
 
-    # A quoted value holding `word` ends its piece right before it (the `(?=...)` exit), so the
-    # value is never re-read through the other pieces: the tag then fails at `word` at once.
-    unquoted, double, single = word_free(">\"'="), word_free('"'), word_free("'")
-    body_without_word = (
-        rf"""(?:(?!{word_start})[^>"'=]{unquoted}|=[{_S}]*"{double}(?:"|(?={first}))"""
-        rf"""|=[{_S}]*'{single}(?:'|(?={first}))|[="'])*+(?:>|\Z)"""
-    )
+    def quoted_without_word(quote: str) -> str:
+        # A value without `word`, read at the speed of `[^"]*`; or, when it holds `word`, the
+        # value up to it: the tag then fails right there, never re-read through other pieces.
+        value = f"[^{quote}]"
+        return (
+            rf"=[{_S}]*{quote}(?:(?!{value}*{word_start}){value}*+{quote}"
+            rf"|{value}*?(?={word_start}))"
+        )
+
+    unquoted_rest = word_free(">\"'=")
+    unquoted = rf"""(?!{word_start})[^>"'=]{unquoted_rest}"""
+    double, single = quoted_without_word('"'), quoted_without_word("'")
+    body_without_word = rf"""(?:{unquoted}|{double}|{single}|[="'])*+(?:>|\Z)"""
     return _skip_pattern_build(starts, ends, body_without_word, _TAG_BODY)
 
 
