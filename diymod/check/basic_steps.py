@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -15,6 +17,7 @@ from diymod.check.context import (
     of_type,
 )
 from diymod.check.feeds import FEED_URL, PLAIN_BODY, PLAIN_TITLE, shreddit_feed_build
+from diymod.check.report import LocalNetworkAccess
 
 # --- HTTP basics ---------------------------------------------------------------------------------
 
@@ -95,3 +98,34 @@ BASIC_STEPS: list[tuple[str, Step]] = [
     ("socket_ping", socket_ping_step),
     ("socket_process_feed", socket_process_feed_step),
 ]
+
+
+# --- what browsers will ask for ------------------------------------------------------------------
+
+
+def local_network_access_find(url: str) -> LocalNetworkAccess | None:
+    """Whether the server at `url` is on a loopback or private address, where Chrome's Local
+    Network Access asks the user first; None for a public address, or a host that does not
+    resolve (the ping step then says why)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return None
+        address = ipaddress.ip_address(str(found[0][4][0]).split("%", 1)[0])
+    space = address_space(address)
+    return LocalNetworkAccess(space, str(address)) if space else None
+
+
+def address_space(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """ "loopback", "private" (any address that is not globally reachable: RFC 1918, link-local,
+    unique local, shared) or None for a public one."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return "loopback"
+    return None if address.is_global else "private"

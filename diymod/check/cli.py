@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from diymod.check.basic_steps import local_network_access_find
 from diymod.check.render import header_line, report_json, step_line, verdict_line
 from diymod.check.report import (
     DEFAULT_IMAGE_TIMEOUT_SECONDS,
@@ -135,11 +136,15 @@ def check_main(options: CheckOptions, *, as_json: bool, write: Callable[[str], N
     # httpx logs every request at INFO; the report already says what each request did.
     for name in ("httpx", "httpcore", "websockets"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    access = local_network_access_find(options.url)
     if as_json:
         report = check_run(options)
+        report.local_network_access = access
         write(report_json(report))
     else:
         write(header_line(options))
+        if access is not None:
+            write(f"  note  {access.note}")
         report = check_run(options, on_step=lambda result: write(step_line(result)))
         write(verdict_line(report))
     return EXIT_OK if report.ok else EXIT_FAILED

@@ -34,6 +34,27 @@ class StepResult:
         return {"name": self.name, "ok": self.ok, "ms": round(self.ms, 1), "detail": self.detail}
 
 
+@dataclass(frozen=True)
+class LocalNetworkAccess:
+    """The server's URL is on a loopback or private address: Chrome then blocks calls from a
+    page on reddit.com or x.com until the user allows Local Network Access (README, "Use it
+    with the extension")."""
+
+    address_space: str  # "loopback" or "private"
+    address: str  # the address the URL's host resolved to
+
+    @property
+    def note(self) -> str:
+        return (
+            f"{self.address} is a {self.address_space} address: browsers ask the user for "
+            "Local Network Access before a page on reddit.com or x.com may call it; until "
+            "it is allowed, the extension gets no answer and feeds stay unmoderated"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"address_space": self.address_space, "address": self.address, "note": self.note}
+
+
 @dataclass
 class CheckReport:
     url: str
@@ -43,6 +64,7 @@ class CheckReport:
     total_ms: float = 0.0
     # --full: from sending the feed to having verified the result image.
     end_to_end_ms: float | None = None
+    local_network_access: LocalNetworkAccess | None = None  # None: a public address (or unknown)
 
     @property
     def ok(self) -> bool:
@@ -61,4 +83,7 @@ class CheckReport:
             "steps": [step.as_dict() for step in self.steps],
             "total_ms": round(self.total_ms, 1),
             "end_to_end_ms": None if self.end_to_end_ms is None else round(self.end_to_end_ms, 1),
+            "local_network_access": (
+                None if self.local_network_access is None else self.local_network_access.as_dict()
+            ),
         }

@@ -10,6 +10,7 @@ Every pattern here runs in linear time, so hostile input cannot stall a worker.
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,7 +46,28 @@ _BLOCK_ELEMENTS = frozenset(
      "p", "pre", "section", "table", "td", "th", "tr", "ul"}
 )  # fmt: skip
 _INVISIBLE_ELEMENTS = RAW_TEXT_ELEMENTS | {"template", "svg"}
-_SPACES = re.compile(r"[^\S\n]+")
+# Runs of spaces other than a lone " " (which would be replaced by itself): the same result
+# as replacing every run, with far fewer replacements on prose.
+_SPACES = re.compile(r"[^\S\n]{2,}|[^\S\n ]")
+# Decoded by `str.replace`, in this order (`&amp;` last): see `entities_decode`.
+_COMMON_ENTITIES = {"&quot;": '"', "&lt;": "<", "&gt;": ">", "&#39;": "'", "&#x27;": "'",
+                    "&nbsp;": "\xa0", "&amp;": "&"}  # fmt: skip
+
+_S = r"\t\n\f\r "  # the whitespace that ends a tag name
+_TAG_NAME = rf"[a-zA-Z][^{_S}/>]*"
+_TAG_BODY = rf"""(?:[^>"'=]+|=[{_S}]*"[^"]*"|=[{_S}]*'[^']*'|[="'])*+(?:>|\Z)"""
+# Text, a `<` that starts no tag, comments and declarations: never a candidate. These are the
+# alternatives of `_TOKEN`, in its order.
+_SKIP_NON_TAGS = (
+    r"""[^<]++|<(?![a-zA-Z!?]|/[a-zA-Z])|<!--(?:-?>|.*?(?:--!?>|\Z))|<[!?][^>]*+(?:>|\Z)"""
+)
+# What follows the skipped markup: the next tag (slash, name) or, at the end, nothing.
+_CANDIDATE = rf"(?:<(/?)({_TAG_NAME}){_TAG_BODY})?"
+_EVERY_TAG = re.compile(rf"(?:{_SKIP_NON_TAGS})*+{_CANDIDATE}", re.DOTALL)
+_PLAIN_WORD = re.compile(rf"""[^{_S}<>"'=/]+""")
+_MOST_DYNAMIC_NAMES = 4  # recorded names open at once beyond `names_wanted`, for skipping
+_SKIP_PATTERNS: dict[tuple[frozenset[str], frozenset[str], str], re.Pattern[str]] = {}
+_SKIP_PATTERNS_KEPT = 64
 
 
 class Tag(NamedTuple):
@@ -112,10 +134,22 @@ def attribute_spans(source: str, tag: Tag) -> list[tuple[str, int, int, tuple[in
 
 def tag_attributes_parse(source: str, tag: Tag) -> dict[str, str]:
     attributes: dict[str, str] = {}
-    for name, _start, _end, value in attribute_spans(source, tag):
-        if name not in attributes:
-            attributes[name] = html.unescape(source[value[0] : value[1]]) if value else ""
+    add = attributes.setdefault  # the first occurrence wins
+    for name, double, single, bare in _ATTRIBUTE.findall(source, tag.name_end, tag.end - 1):
+        value = double or single or bare  # at most one took part; a bare name reads ""
+        add(name.lower(), entities_decode(value) if "&" in value else value)
     return attributes
+
+
+def entities_decode(text: str) -> str:
+    """`html.unescape(text)`, quicker when every `&` starts one of the few entities pages use
+    most (an ad's JSON attribute holds thousands of `&quot;`): `str.replace` for those, with
+    `&amp;` last, so no `&` it makes is read again."""
+    if text.count("&") != sum(map(text.count, _COMMON_ENTITIES)):
+        return html.unescape(text)
+    for entity, character in _COMMON_ENTITIES.items():
+        text = text.replace(entity, character)
+    return text
 
 
 def html_elements_find(
@@ -123,51 +157,172 @@ def html_elements_find(
 ) -> list[Element]:
     """The elements named in `names_wanted`, or whose start tag contains `attribute_word` and
     matches `attribute_hint` (a pre-filter: the caller checks the parsed attributes), in
-    document order. The plain substring test goes first because it is several times faster.
+    document order.
 
     Only the recorded elements are tracked, not every open element: an end tag closes the
     innermost open recorded element of its name, unless an element of that name opened inside
     the innermost recorded element is still open (then it closes that one). Closing a recorded
     element closes the recorded elements opened inside it, as browsers do. One difference from
     a browser, on malformed markup only: an end tag of an unrecorded ancestor does not close a
-    recorded element. This loop runs once per tag of a 1.3 MB page, hence flat, with locals.
+    recorded element.
+
+    Most of a page's tags cannot change the result, so a compiled pattern passes over them in
+    C and this loop sees only the few that might (see `_skip_pattern`): the same tags, in the
+    same places, as tokenising every one.
     """
+    return _elements_find(source, names_wanted, attribute_word, attribute_hint, skip=True)
+
+
+def _elements_find(
+    source: str,
+    names_wanted: frozenset[str],
+    attribute_word: str,
+    attribute_hint: re.Pattern[str],
+    *,
+    skip: bool,
+) -> list[Element]:
+    """`html_elements_find`; with `skip=False` every tag goes through the loop (the reference
+    the skipping is tested against). Flat, with locals: it runs once per candidate tag."""
     elements: list[Element] = []
     find, hint, length = source.find, attribute_hint.search, len(source)
     open_stack: list[_Open] = []  # recorded elements still open, innermost last
     tracked: dict[str, int] = {}  # name -> how many recorded elements of that name are open
     templates = 0
-    for tag in html_tags_iter(source):
-        name = tag.name
-        if tag.closing:
+    skip = skip and _PLAIN_WORD.fullmatch(attribute_word) is not None
+    static_ends = names_wanted | {"template"}
+    pattern, position, tracked_changed = _EVERY_TAG, 0, True
+    while True:
+        if tracked_changed:
+            pattern = _EVERY_TAG
+            if skip and len(tracked) <= len(static_ends) + _MOST_DYNAMIC_NAMES:
+                others = frozenset(tracked) - static_ends
+                pattern = _skip_pattern(names_wanted, others, attribute_word)
+            tracked_changed = False
+        match = pattern.match(source, position)
+        assert match is not None  # every part of the pattern is optional
+        raw_name = match.group(2)
+        if raw_name is None:
+            break
+        start, end, name_end = match.start(1) - 1, match.end(), match.end(2)
+        if source[end - 1] != ">":
+            break  # a tag cut off by the end of the document is dropped, as browsers do
+        position, name, closing = end, raw_name.lower(), match.group(1) == "/"
+        tag = Tag(start, end, name, closing, name_end)
+        if closing:
             if name == "template" and templates:
                 templates -= 1
             if tracked.get(name):
                 _close(elements, open_stack, tracked, tag)
+                tracked_changed = True
             continue
-        if name == "!":
-            continue
-        start, end = tag.name_end, tag.end
         if name in names_wanted or (
-            find(attribute_word, start, end) >= 0 and hint(source, start, end)
+            find(attribute_word, name_end, end) >= 0 and hint(source, name_end, end)
         ):
             parent = open_stack[-1].index if open_stack else -1
             attributes = tag_attributes_parse(source, tag)
             element = Element(tag, attributes, parent, templates > 0)
             elements.append(element)
             if name in VOID_ELEMENTS:
-                element.close_start = element.close_end = tag.end
+                element.close_start = element.close_end = end
             else:
                 open_stack.append(_Open(len(elements) - 1, name, {}))
                 tracked[name] = tracked.get(name, 0) + 1
+                tracked_changed = True
         elif tracked.get(name) and name not in VOID_ELEMENTS:
             inner = open_stack[-1].same_names  # an unrecorded namesake of an open element
             inner[name] = inner.get(name, 0) + 1
         if name == "template":
             templates += 1
+        elif name in RAW_TEXT_ELEMENTS:  # its text is not markup: resume at its end tag
+            raw_end = _RAW_TEXT_END[name].search(source, end)
+            if raw_end is None:
+                break
+            position = raw_end.start()
     for entry in open_stack:  # still open at the end of the document
         elements[entry.index].close_start = elements[entry.index].close_end = length
     return elements
+
+
+def _skip_pattern(
+    names_wanted: frozenset[str], other_names: frozenset[str], word: str
+) -> re.Pattern[str]:
+    """The compiled skipping pattern for these tracked names, cached; past the cache's size
+    (only hostile pages open that many differently named recorded elements) `_EVERY_TAG`."""
+    key = (names_wanted, other_names, word)
+    pattern = _SKIP_PATTERNS.get(key)
+    if pattern is None:
+        if len(_SKIP_PATTERNS) >= _SKIP_PATTERNS_KEPT:
+            return _EVERY_TAG
+        pattern = _SKIP_PATTERNS[key] = _skip_pattern_compile(names_wanted, other_names, word)
+    return pattern
+
+
+def _skip_pattern_compile(
+    names_wanted: frozenset[str], other_names: frozenset[str], word: str
+) -> re.Pattern[str]:
+    """Matched at a position, this passes over every tag that cannot change the result and
+    stops at the next that might: a start tag named in `names_wanted`, `other_names`, "template"
+    or a raw-text element, or that contains `word` after its name; an end tag named in
+    `names_wanted`, `other_names` or "template". Everything else is a no-op in the loop.
+
+    The alternatives are `_TOKEN`'s, so tags begin and end where it says. Names are compared
+    ignoring case, which matches at least every spelling `str.lower()` maps onto them; extra
+    stops are harmless, the loop decides. A start tag holding `word` stops the skip: no piece
+    consumes a character where `word` begins. Every repetition is possessive, so a match is
+    linear in what it reads, and each match call starts where the last one ended."""
+    others = other_names | {"template"}
+    starts, ends = names_wanted | others | RAW_TEXT_ELEMENTS, names_wanted | others
+    first, rest, word_start = re.escape(word[0]), re.escape(word[1:]), re.escape(word)
+
+    def word_free(excluded: str) -> str:  # a run of characters where `word` does not begin
+        return rf"[^{excluded}{first}]*+(?:{first}(?!{rest})[^{excluded}{first}]*+)*+"
+
+    def quoted_without_word(quote: str) -> str:
+        # A value without `word`, read at the speed of `[^"]*`; or, when it holds `word`, the
+        # value up to it: the tag then fails right there, never re-read through other pieces.
+        value = f"[^{quote}]"
+        return (
+            rf"=[{_S}]*{quote}(?:(?!{value}*{word_start}){value}*+{quote}"
+            rf"|{value}*?(?={word_start}))"
+        )
+
+    unquoted_rest = word_free(">\"'=")
+    unquoted = rf"""(?!{word_start})[^>"'=]{unquoted_rest}"""
+    double, single = quoted_without_word('"'), quoted_without_word("'")
+    body_without_word = rf"""(?:{unquoted}|{double}|{single}|[="'])*+(?:>|\Z)"""
+    return _skip_pattern_build(starts, ends, body_without_word, _TAG_BODY)
+
+
+def _skip_pattern_build(
+    starts: frozenset[str], ends: frozenset[str], start_body: str, end_body: str
+) -> re.Pattern[str]:
+    """Skip text, comments, declarations, start tags not named in `starts` whose rest matches
+    `start_body` and end tags not named in `ends` whose rest matches `end_body`; then the next
+    tag (`_CANDIDATE`)."""
+    name_ends = rf"(?:[{_S}/>]|\Z)"
+    other_tags = (
+        rf"</(?!(?i:{_names_alternation(ends)}){name_ends}){_TAG_NAME}{end_body}"
+        rf"|<(?!(?i:{_names_alternation(starts)}){name_ends}){_TAG_NAME}{start_body}"
+    )
+    return re.compile(rf"(?:{_SKIP_NON_TAGS}|{other_tags})*+{_CANDIDATE}", re.DOTALL)
+
+
+def _names_alternation(names: frozenset[str]) -> str:
+    """`names` as a trie of alternatives, so at most one branch is tried per character."""
+    branches = []
+    for first in sorted({name[0] for name in names if name}):
+        group = [name for name in names if name[:1] == first]
+        prefix = os.path.commonprefix(group)
+        rests = frozenset(name[len(prefix) :] for name in group)
+        inner = "" if rests == {""} else f"(?:{_names_alternation(rests)})"
+        branches.append(re.escape(prefix) + inner)
+    if "" in names:
+        branches.append("")
+    return "|".join(branches)
+
+
+def _names_group(alternation: str, names: frozenset[str]) -> str:
+    return f"(?:{alternation})" if len(names) > 1 or "|" in alternation else alternation
 
 
 @dataclass(slots=True)
@@ -207,28 +362,59 @@ def _pop_to(
     while len(open_stack) > size:
         popped = open_stack.pop()
         tracked[popped.name] -= 1
+        if not tracked[popped.name]:
+            del tracked[popped.name]  # `tracked` holds only what is open (see `_skip_pattern`)
         elements[popped.index].close_start = close_start
         elements[popped.index].close_end = close_end
 
 
 def html_text_visible(source: str, start: int, end: int) -> str:
     """The text a reader sees in source[start:end]: tags stripped, entities decoded, whitespace
-    collapsed, one line per block (paragraph, list item, line break)."""
+    collapsed, one line per block (paragraph, list item, line break).
+
+    Python looks only at the tags that hide text or break lines; the others are cut out of the
+    text between them by `_TOKEN.sub`, which splits that stretch into the same tokens."""
     fragment = source[start:end]
     pieces: list[str] = []
-    position, hidden = 0, 0
-    for tag in html_tags_iter(fragment):
+    position, hidden = 0, 0  # where the text not yet taken starts; open invisible elements
+    boundaries, tail = _TEXT_BOUNDARIES.match, len(fragment)  # text from `tail` on is kept
+    while True:
+        match = boundaries(fragment, position)
+        assert match is not None  # every part of the pattern is optional
+        raw_name = match.group(2)
+        if raw_name is None:
+            break
+        tag_start, tag_end = match.start(1) - 1, match.end()
+        if fragment[tag_end - 1] != ">":
+            tail = tag_start  # cut off by the end: it reads as text
+            break
         if not hidden:
-            pieces.append(fragment[position : tag.start])
-        position = tag.end
-        if tag.name in _INVISIBLE_ELEMENTS and fragment[tag.end - 2] != "/":
-            hidden = max(0, hidden - 1) if tag.closing else hidden + 1
-        elif tag.name in _BLOCK_ELEMENTS:
+            pieces.append(_markup_strip(fragment[position:tag_start]))
+        position, name = tag_end, raw_name.lower()
+        if name in _INVISIBLE_ELEMENTS and fragment[tag_end - 2] != "/":
+            hidden = max(0, hidden - 1) if match.group(1) else hidden + 1
+        elif name in _BLOCK_ELEMENTS:
             pieces.append("\n")
+        if name in RAW_TEXT_ELEMENTS and not match.group(1):
+            raw_end = _RAW_TEXT_END[name].search(fragment, tag_end)
+            if raw_end is None:
+                tail = tag_end  # the rest is this element's text
+                break
+            if not hidden:
+                pieces.append(fragment[tag_end : raw_end.start()])
+            position = raw_end.start()
     if not hidden:
-        pieces.append(fragment[position:])
-    lines = (_SPACES.sub(" ", line).strip() for line in html.unescape("".join(pieces)).split("\n"))
+        pieces.append(_markup_strip(fragment[position:tail]) + fragment[tail:])
+    # `_SPACES` never spans a line break, so one pass over the whole text does every line.
+    lines = (
+        line.strip() for line in _SPACES.sub(" ", entities_decode("".join(pieces))).split("\n")
+    )
     return "\n".join(line for line in lines if line)
+
+
+def _markup_strip(text: str) -> str:
+    """`text` without its tags and comments (it holds no raw-text element)."""
+    return _TOKEN.sub("", text) if "<" in text else text
 
 
 def attribute_value_escape(value: str) -> str:
@@ -239,3 +425,13 @@ def attribute_value_escape(value: str) -> str:
 def text_escape(value: str) -> str:
     """Encode a string as one text node of an HTML document."""
     return html.escape(value, quote=False)
+
+
+# The tags that hide text or break lines, for `html_text_visible`. Only complete tags are
+# skipped: one cut off by the end stops the scan, as in `html_tags_iter`.
+_TEXT_BOUNDARIES = _skip_pattern_build(
+    _INVISIBLE_ELEMENTS | _BLOCK_ELEMENTS,
+    _INVISIBLE_ELEMENTS | _BLOCK_ELEMENTS,
+    _TAG_BODY.removesuffix("(?:>|\\Z)") + ">",
+    _TAG_BODY.removesuffix("(?:>|\\Z)") + ">",
+)

@@ -22,6 +22,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from diymod.check.basic_steps import local_network_access_find
 from diymod.check.cli import UsageError, options_from
 from diymod.check.client import message_fields, socket_url_make
 from diymod.check.feeds import (
@@ -416,13 +417,56 @@ def test_wrong_port_fails_at_ping_with_exit_1_and_says_nobody_answered() -> None
     assert "connection refused" in report["steps"][0]["detail"]
 
 
+def without_notes(output: str) -> list[str]:
+    """The output's lines without the `note` lines (a loopback server gets one)."""
+    return [line for line in output.splitlines() if not line.startswith("  note  ")]
+
+
 def test_human_output_prints_each_step_and_a_failed_verdict() -> None:
     completed = check_command("--url", f"http://127.0.0.1:{free_port()}")
     assert completed.returncode == 1
-    lines = completed.stdout.splitlines()
+    lines = without_notes(completed.stdout)
     assert lines[0].startswith("DIY-MOD basic check of http://127.0.0.1:")
     assert lines[1].split()[:2] == ["FAIL", "ping"]
     assert lines[-1].startswith("FAILED at ping: GET /ping: no connection to")
+
+
+def test_a_loopback_server_gets_a_local_network_access_note_and_field() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    human = check_command("--url", url).stdout.splitlines()
+    report = json_report(check_command("--url", url, "--json"))
+    assert human[1].startswith("  note  127.0.0.1 is a loopback address: browsers ask the user")
+    assert "Local Network Access" in human[1]
+    assert report["local_network_access"]["address_space"] == "loopback"
+    assert report["local_network_access"]["address"] == "127.0.0.1"
+    assert "Local Network Access" in report["local_network_access"]["note"]
+
+
+@pytest.mark.parametrize(
+    ("url", "space"),
+    [
+        ("http://127.0.0.1:8000", "loopback"),
+        ("http://localhost:8000", "loopback"),
+        ("http://[::1]:8000", "loopback"),
+        ("http://[::ffff:127.0.0.1]:8000", "loopback"),
+        ("http://10.1.2.3:8000", "private"),
+        ("http://172.20.0.4", "private"),
+        ("https://192.168.1.20", "private"),
+        ("http://[fd00::5]:8000", "private"),
+        ("http://169.254.1.1", "private"),
+        ("https://93.184.216.34", None),
+        ("https://[2606:4700::1111]", None),
+    ],
+)
+def test_loopback_and_private_addresses_need_local_network_access(url: str, space) -> None:
+    # IP literals and localhost only: nothing here asks a name server.
+    access = local_network_access_find(url)
+    assert (access and access.address_space) == space
+
+
+def test_a_public_server_has_no_local_network_access_field() -> None:
+    report = CheckReport(url="https://diymod.example", user_id="u", full=False)
+    assert report.as_dict()["local_network_access"] is None
 
 
 def test_server_without_websocket_fails_at_the_socket_step(half_server: str) -> None:
@@ -448,7 +492,7 @@ def test_unhealthy_server_fails_at_healthz_naming_what_failed(half_server: str) 
 def test_basic_check_passes_against_a_live_server(embedded_server: LiveServer) -> None:
     completed = check_command("--url", embedded_server.base_url)
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    lines = completed.stdout.splitlines()
+    lines = without_notes(completed.stdout)
     assert [line.split()[1] for line in lines[1:-1]] == BASIC_STEP_NAMES
     assert all(line.split()[0] == "OK" for line in lines[1:-1])
     assert lines[-1].startswith("PASSED: 6 steps in ")
