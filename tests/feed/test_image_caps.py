@@ -4,6 +4,7 @@ still moderated."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.test import Client
 
 from filters.services import filter_create, user_get_or_create
 from imaging.models import ImageJob
+from imaging.runner import PENDING
 from tests.feed.samples import REDDIT_URL, reddit_feed, shreddit_post
 from tests.support.image_server import ImageServer
 from tests.support.realtime_fixtures import in_memory_layer_use
@@ -61,3 +63,11 @@ def test_a_feed_queues_no_more_image_jobs_than_the_per_feed_cap(
     assert ImageJob.objects.count() == 3
     starts = ("__BLUR_START__", "__OVERLAY_START__", "__REWRITE_START__")
     assert sum(document.count(start) for start in starts) >= 6  # every post still moderated
+    jobs_settle()
+
+
+def jobs_settle(timeout: float = 20.0) -> None:
+    """The embedded default runs jobs in background threads: let them end before the flush."""
+    deadline = time.monotonic() + timeout
+    while ImageJob.objects.filter(status__in=PENDING).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)

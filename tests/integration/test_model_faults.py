@@ -161,6 +161,6 @@ def test_a_failing_model_still_answers_a_feed_sent_over_the_socket(
     assert frame["degraded"] is True, {
         k: v for k, v in frame.items() if k != "feed" and k != "data"
     }
-    assert "__OVERLAY_START__" in frame["feed"]["response"]
+    assert "__OVERLAY_START__" in frame["data"]["feed"]["response"]
     assert elapsed <= DEADLINE_SECONDS + MARGIN_SECONDS
     assert faulty.calls

@@ -213,7 +213,7 @@ async def test_a_redis_outage_keeps_feeds_answering_and_pending_images_are_answe
         assert others["healthz"] == 503
         for frame in over_sockets:
             assert frame["type"] == "processing_response", frame
-            assert "__" in frame["feed"]["response"]  # marked: moderated, not merely echoed
+            assert "__" in frame["data"]["feed"]["response"]  # moderated, not merely echoed
         assert all(count >= 1 for count in pongs_during), pongs_during
         shown = set()
         for answer in answers:
