@@ -7,6 +7,8 @@ stand in for Reddit and X.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -26,7 +28,38 @@ def playground_page(request: HttpRequest) -> HttpResponse:
         "samples": sample_list(),
         "token_auth": settings.DIYMOD_AUTH == "token",
     }
-    return render(request, "playground/index.html", context)
+    response = render(request, "playground/index.html", context)
+    response["Content-Security-Policy"] = content_security_policy(request)
+    return response
+
+
+def content_security_policy(request: HttpRequest) -> str:
+    """The page loads nothing from other hosts: its script, style and API calls come from this
+    server, its socket is ws(s):// this very host, and images are this server's own (the
+    sample pictures, under the 127.0.0.1 spelling of `image_base_url`, and results, under
+    DIYMOD_PUBLIC_URL when set) or data:/blob: URLs. A pasted payload's own pictures from
+    other hosts therefore stay unloaded. No inline script or style: app.js and app.css."""
+    socket_scheme = "wss" if request.is_secure() else "ws"
+    image_origins = [url_origin(image_base_url(request))]
+    if settings.DIYMOD_PUBLIC_URL:
+        image_origins.append(url_origin(settings.DIYMOD_PUBLIC_URL))
+    directives = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": " ".join(["'self'", "data:", "blob:", *dict.fromkeys(image_origins)]),
+        "connect-src": f"'self' {socket_scheme}://{request.get_host()}",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def url_origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 @require_safe

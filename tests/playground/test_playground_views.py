@@ -11,6 +11,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 from PIL import Image
 
 from feed.platforms import feed_parse
@@ -82,6 +83,59 @@ def test_the_page_loads_its_assets_from_this_server_only(client) -> None:
     page = page_parse(client.get("/").content.decode())
     assert page.assets, "the page links its script and stylesheet"
     assert all(url.startswith("/static/playground/") for url in page.assets)
+
+
+def policy_of(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    directives = [directive.split() for directive in header.split(";") if directive.strip()]
+    return {name: values for name, *values in directives}
+
+
+def test_the_page_sends_a_policy_that_loads_only_from_this_server(client) -> None:
+    policy = policy_of(client.get("/", HTTP_HOST=HOST))
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'"]  # no inline script, no eval
+    assert policy["style-src"] == ["'self'"]
+    assert policy["connect-src"] == ["'self'", f"ws://{HOST}"]
+    assert policy["img-src"] == ["'self'", "data:", "blob:", f"http://{HOST}"]
+    assert policy["object-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
+
+
+def test_the_policy_names_the_pictures_127_0_0_1_host_and_the_socket_of_this_host(client) -> None:
+    policy = policy_of(client.get("/", HTTP_HOST="localhost:8123"))
+    assert policy["connect-src"] == ["'self'", "ws://localhost:8123"]
+    assert "http://127.0.0.1:8123" in policy["img-src"]
+
+
+def test_over_https_the_socket_is_wss_and_results_may_come_from_the_public_url(
+    client, settings
+) -> None:
+    settings.DIYMOD_PUBLIC_URL = "https://media.diymod.example:8443/base"
+    policy = policy_of(client.get("/", HTTP_HOST=HOST, secure=True))
+    assert policy["connect-src"] == ["'self'", f"wss://{HOST}"]
+    assert "https://media.diymod.example:8443" in policy["img-src"]
+
+
+class InlineCode(HTMLParser):
+    """Script, style and event handlers written into the page itself (the policy refuses them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name for name, _value in attrs}
+        if (tag == "script" and "src" not in names) or tag == "style":
+            self.found.append(f"<{tag}>")
+        self.found += [f"{tag}[{name}]" for name in names if name == "style" or name[:2] == "on"]
+
+
+def test_the_page_holds_no_inline_script_style_or_handlers_the_policy_would_block(client) -> None:
+    for auth in ("client-id", "token"):
+        with override_settings(DIYMOD_AUTH=auth):
+            parser = InlineCode()
+            parser.feed(client.get("/").content.decode())
+        assert parser.found == []
 
 
 def test_the_static_assets_are_served(client) -> None:
