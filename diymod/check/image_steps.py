@@ -105,13 +105,12 @@ def image_config_get(returned: str, image_url: str) -> dict[str, Any]:
     return config
 
 
-async def get_feed_step(context: CheckContext) -> str:
+async def check_feed_post(
+    context: CheckContext, sent: str, what: str
+) -> tuple[dict[str, Any], str]:
+    """POST /get_feed with a Reddit feed of the check's own, as the extension sends it: the
+    answer and the feed text it returned."""
     client = context.client
-    post_id = check_id_make("t3_check")
-    sent = shreddit_feed_build(
-        post_id=post_id, title=SPIDER_TITLE, body=SPIDER_BODY, image_url=context.image_url
-    )
-    context.feed_sent_at = time.perf_counter()
     body = await client.http_json(
         "POST",
         "/get_feed",
@@ -121,7 +120,16 @@ async def get_feed_step(context: CheckContext) -> str:
             "data": {"feed_info": {"response": sent}},
         },
     )
-    returned = feed_response_get(body, "the /get_feed answer")
+    return body, feed_response_get(body, what)
+
+
+async def get_feed_step(context: CheckContext) -> str:
+    post_id = check_id_make("t3_check")
+    sent = shreddit_feed_build(
+        post_id=post_id, title=SPIDER_TITLE, body=SPIDER_BODY, image_url=context.image_url
+    )
+    context.feed_sent_at = time.perf_counter()
+    body, returned = await check_feed_post(context, sent, "the /get_feed answer")
     feed_intact_check(returned, post_id)
     config = image_config_get(returned, context.image_url)
     status = config.get("status")
@@ -291,21 +299,12 @@ def gallery_slide_marked(returned: str, slide_url: str) -> dict[str, Any]:
 async def gallery_step(context: CheckContext) -> str:
     """A gallery post: slide 2 (only `data-lazy-src` in the page) is marked with a `src` equal
     to its key, transformed, and retrievable by that `src` (issue 13)."""
-    client, slides = context.client, gallery_slide_urls(context.image_url)
+    slides = gallery_slide_urls(context.image_url)
     post_id = check_id_make("t3_gallery")
     sent = shreddit_gallery_build(
         post_id=post_id, title=SPIDER_TITLE, body=SPIDER_BODY, slides=slides
     )
-    body = await client.http_json(
-        "POST",
-        "/get_feed",
-        json={
-            "user_id": client.user_id,
-            "url": FEED_URL,
-            "data": {"feed_info": {"response": sent}},
-        },
-    )
-    returned = feed_response_get(body, "the /get_feed answer for the gallery")
+    _, returned = await check_feed_post(context, sent, "the /get_feed answer for the gallery")
     feed_intact_check(returned, post_id)
     config = gallery_slide_marked(returned, slides[1])
     if config.get("status") == "COMPLETED" and isinstance(config.get("processedUrl"), str):
