@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from django.test import Client
 from PIL import Image
 
 from filters.services import filter_create, user_get_or_create
+from imaging.models import ImageJob
+from imaging.runner import PENDING
 from tests.feed.samples import REDDIT_URL, X_URL, reddit_feed, shreddit_post, tweet, x_timeline
 from tests.support.image_server import ImageServer
 from tests.support.realtime_fixtures import in_memory_layer_use, socket_open
@@ -159,10 +162,6 @@ def test_x_media_gets_a_config_and_swaps_only_when_done(image_server: ImageServe
 
 
 def job_done_wait(image_url: str, timeout: float = 10.0) -> None:
-    import time
-
-    from imaging.models import ImageJob
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ImageJob.objects.filter(image_url=image_url, status="done").exists():
@@ -269,3 +268,43 @@ def test_an_image_only_match_on_the_real_gallery_shows_no_badge_and_changes_no_t
     assert title == "__BLUR_START____BLUR_END__" + html.escape(title_before)
     assert [p["intervention"] for p in answer["posts"]] == ["image"]
     assert "diy-mod-image" in post_html  # the image is still processed
+
+
+# Issue 12, item 5: a feed asks for at most DIYMOD_IMAGES_PER_FEED image jobs; the images past
+# the cap are left as they are, the feed is still moderated.
+def test_a_feed_queues_no_more_image_jobs_than_the_per_feed_cap(
+    settings: Any, image_server: ImageServer
+) -> None:
+    settings.DIYMOD_IMAGES_PER_FEED = 3
+    filter_create(owner=user_get_or_create(user_id="capped"), filter_text="spiders", intensity=5)
+    posts = [
+        shreddit_post(
+            f"t3_cap{n}",
+            "Look at this spider",
+            "Found it in the garden.",
+            image=image_server.url(f"/image.jpg?w=16&h=12&seed={n}"),
+        )
+        for n in range(6)
+    ]
+    payload = {
+        "user_id": "capped",
+        "url": REDDIT_URL,
+        "data": {"feed_info": {"response": reddit_feed(*posts)}},
+    }
+
+    response = Client().post("/get_feed", payload, content_type="application/json")
+
+    assert response.status_code == 200
+    document = response.json()["feed"]["response"]
+    assert document.count("diy-mod-image=") == 3
+    assert ImageJob.objects.count() == 3
+    starts = ("__BLUR_START__", "__OVERLAY_START__", "__REWRITE_START__")
+    assert sum(document.count(start) for start in starts) >= 6  # every post still moderated
+    jobs_settle()
+
+
+def jobs_settle(timeout: float = 20.0) -> None:
+    """The embedded default runs jobs in background threads: let them end before the flush."""
+    deadline = time.monotonic() + timeout
+    while ImageJob.objects.filter(status__in=PENDING).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
