@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from filters.models import User
 from tests.support.image_server import ImageServer
 
 PUBLIC_URL = "https://diymod.example"
@@ -25,3 +26,13 @@ def imaging_settings(settings, tmp_path: Path, image_server: ImageServer):  # no
     settings.DIYMOD_IMAGE_FETCH_TIMEOUT_SECONDS = 3.0
     settings.DIYMOD_PUBLIC_URL = PUBLIC_URL
     return settings
+
+
+@pytest.fixture
+def alice() -> User:
+    return User.objects.create_user("alice")
+
+
+@pytest.fixture
+def bob() -> User:
+    return User.objects.create_user("bob")

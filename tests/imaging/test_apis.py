@@ -23,16 +23,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("imaging_settings")
 IMAGE_URL = "https://i.redd.it/spider.jpg"
 
 
-@pytest.fixture
-def alice() -> User:
-    return User.objects.create_user("alice")
-
-
-@pytest.fixture
-def bob() -> User:
-    return User.objects.create_user("bob")
-
-
 def job_for(user: User, url: str = IMAGE_URL, filters: tuple[str, ...] = ("spiders",)) -> ImageJob:
     return image_job_request(user=user, image_url=url, filter_texts=list(filters), intensity=4)
 

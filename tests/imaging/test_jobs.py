@@ -37,16 +37,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("imaging_settings")
 
 
 @pytest.fixture
-def alice() -> User:
-    return User.objects.create_user("alice")
-
-
-@pytest.fixture
-def bob() -> User:
-    return User.objects.create_user("bob")
-
-
-@pytest.fixture
 def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Job ids handed to the queue (recorded instead of run, to test when and how often)."""
     calls: list[int] = []

@@ -18,16 +18,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("imaging_settings")
 IMAGE_URL = "https://i.redd.it/scoped.jpg"
 
 
-@pytest.fixture
-def alice() -> User:
-    return User.objects.create_user("alice")
-
-
-@pytest.fixture
-def bob() -> User:
-    return User.objects.create_user("bob")
-
-
 def requested(user: User, *, intervention: str | None = None, filters: list[str] | None = None):  # noqa: ANN201
     return image_job_request(
         user=user,
