@@ -7,26 +7,18 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
+from diymod.api import request_body_parse
 from diymod.errors import ApplicationError
 from filters.authentication import user_id_clean
 from filters.models import User
 
 logger = logging.getLogger(__name__)
-
-
-def request_body_parse(request: Request) -> None:
-    """Parse the body now; a body Django refuses to parse is the client's 400, never a 500."""
-    try:
-        request.data  # noqa: B018
-    except (TooManyFieldsSent, TooManyFilesSent) as error:
-        raise ApplicationError(f"Request body refused: {error}") from None
 
 
 def throttle_identity(request: Request) -> str:
