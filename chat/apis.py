@@ -16,21 +16,14 @@ from rest_framework.views import APIView
 from chat.assistant.replies import REPLY_TYPES
 from chat.services import MESSAGE_MAX_CHARS, chat_image_read, chat_reply
 from chat.uploads import MemoryOnlyUploadHandler
-from diymod.errors import ApplicationError
-from diymod.throttling import ChatRateThrottle, request_body_parse
+from diymod.api import StrictCharField, body_dict, error_schema
+from diymod.throttling import ChatRateThrottle
 from filters.authentication import request_user_resolve, user_id_clean
 from filters.models import Filter, User
 
 DEFAULT_USER_ID = "default_user"  # CONTRACT section 1: chat calls may omit user_id
 
-ERROR = inline_serializer(
-    name="ChatError",
-    fields={
-        "status": serializers.CharField(default="error"),
-        "message": serializers.CharField(),
-        "detail": serializers.CharField(),
-    },
-)
+ERROR = error_schema("ChatError")
 CHAT_REPLY = inline_serializer(
     name="ChatReply",
     fields={
@@ -55,15 +48,6 @@ CHAT_REPLY = inline_serializer(
     },
 )
 RESPONSES = {200: CHAT_REPLY, 400: ERROR, 401: ERROR, 403: ERROR, 429: ERROR}
-
-
-class StrictCharField(serializers.CharField):
-    # Refuses numbers and booleans instead of turning them into text.
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class ChatInputSerializer(serializers.Serializer):
@@ -95,13 +79,6 @@ def input_validated(
     serializer = serializer_class(data=body_dict(request))
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-def body_dict(request: Request) -> dict[str, Any]:
-    request_body_parse(request)  # also where no rate limit has read it first
-    if not isinstance(request.data, dict):
-        raise ApplicationError("Request body must be a JSON object.")
-    return request.data
 
 
 def chat_user_resolve(request: Request, data: dict[str, Any]) -> User:

@@ -43,10 +43,6 @@ class PayloadTooLarge(ApplicationError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 
-class RateLimited(ApplicationError):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-
-
 def error_body(message: str) -> dict[str, str]:
     return {"status": "error", "message": message, "detail": message}
 

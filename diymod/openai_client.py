@@ -174,13 +174,9 @@ def reasoning_options(model: str) -> dict[str, Any]:
     return {"reasoning_effort": "minimal"} if MINIMAL_REASONING_MODEL.match(model) else {}
 
 
-def chat_content_parse(completion: Any) -> dict[str, Any]:
-    """The JSON object in a chat completion, or ModelError (refusal, truncation, bad JSON)."""
-    return _content_parse(completion)[0]
-
-
-def _content_parse(completion: Any) -> tuple[dict[str, Any], bool]:
-    """The JSON object in a chat completion and whether it came out of a code fence."""
+def completion_content_parse(completion: Any) -> tuple[dict[str, Any], bool]:
+    """The JSON object in a chat completion and whether it came out of a code fence, or
+    ModelError (refusal, truncation, bad JSON)."""
     if not completion.choices:
         raise ModelError("The model returned no choices", reason="empty", retryable=True)
     choice = completion.choices[0]
@@ -262,7 +258,7 @@ def chat_json_reply(
                 raise chooser.refused(model_error_from(error), http_refusal=True) from error
             raise
         try:
-            data, fenced = _content_parse(completion)
+            data, fenced = completion_content_parse(completion)
             if fenced or mode == JSON_OBJECT:  # the server did not enforce the schema
                 reply_validate(data, schema)
         except ModelError as error:

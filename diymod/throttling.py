@@ -4,48 +4,38 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from typing import Any
+from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
-from diymod.errors import ApplicationError
-from filters.authentication import user_id_clean
-from filters.models import User
+from diymod.api import request_body_parse
 
 logger = logging.getLogger(__name__)
 
 
-def request_body_parse(request: Request) -> None:
-    """Parse the body now; a body Django refuses to parse is the client's 400, never a 500."""
-    try:
-        request.data  # noqa: B018
-    except (TooManyFieldsSent, TooManyFilesSent) as error:
-        raise ApplicationError(f"Request body refused: {error}") from None
+# Who a request acts for, as a throttle key ("pk:…", "id:…"), or None when it names no user.
+# The users app registers it (`throttle_user_identity_register`): users live in an app, and
+# this package imports none.
+UserIdentity = Callable[[Request], str | None]
+_user_identity: UserIdentity | None = None
+
+
+def throttle_user_identity_register(identify: UserIdentity) -> None:
+    global _user_identity
+    _user_identity = identify
 
 
 def throttle_identity(request: Request) -> str:
-    """Who to count: the token's user, else the user the claimed `user_id` resolves to (cleaned
-    exactly as the view cleans it, so " alice" and "alice " share alice's budget), else the
+    """Who to count: the user the request acts for (the registered `UserIdentity`), else the
     client address."""
-    if isinstance(request.user, User):
-        return f"pk:{request.user.pk}"
-    claimed: Any = None
-    if request.method == "GET":
-        claimed = request.query_params.get("user_id")
-    elif isinstance(request.data, dict):
-        claimed = request.data.get("user_id")
-    try:
-        user_id = user_id_clean(claimed)
-    except ApplicationError:  # the view refuses it with a 400; count it by address meanwhile
-        user_id = None
-    if user_id is not None:
-        return f"id:{user_id}"
+    user_identity = _user_identity(request) if _user_identity is not None else None
+    if user_identity is not None:
+        return user_identity
     return f"ip:{client_address(request)}"
 
 
@@ -75,8 +65,7 @@ def address_is_trusted_proxy(address: str) -> bool:
     parsed = address_parse(address)
     if parsed is None:
         return False
-    networks = getattr(settings, "DIYMOD_TRUSTED_PROXY_NETWORKS", [])
-    return any(parsed in network for network in networks)
+    return any(parsed in network for network in settings.DIYMOD_TRUSTED_PROXY_NETWORKS)
 
 
 class ClientAddressRateThrottle(AnonRateThrottle):
@@ -123,8 +112,6 @@ class FeedModelRateThrottle(UserScopedRateThrottle):
     scope = "feed_model"
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        from django.conf import settings
-
         if not settings.OPENAI_API_KEY or settings.DIYMOD_ANALYZER == "embedded":
             return True
         return super().allow_request(request, view)

@@ -13,10 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from diymod.api import ERROR, ERRORS
 from diymod.errors import ApplicationError, PayloadTooLarge
 from diymod.throttling import FeedModelRateThrottle
 from feed.services import FeedResult, feed_moderate, feed_size_check, feed_unmodified
-from filters.apis import ERROR, ERRORS
 from filters.authentication import request_user_resolve
 
 logger = logging.getLogger(__name__)

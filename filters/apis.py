@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from diymod.api import ERRORS, StrictCharField, body_dict
 from diymod.errors import ApplicationError
 from diymod.throttling import ClientAddressRateThrottle
 from filters.authentication import request_user_resolve
@@ -24,15 +25,6 @@ from filters.services import (
 )
 
 
-class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers and booleans instead of turning them into text."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 class DurationField(StrictCharField):
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
@@ -42,19 +34,6 @@ class DurationField(StrictCharField):
             raise serializers.ValidationError(error.message.removeprefix("duration: ")) from None
 
 
-def error_schema(name: str) -> serializers.Serializer:
-    return inline_serializer(
-        name=name,
-        fields={
-            "status": serializers.CharField(default="error"),
-            "message": serializers.CharField(),
-            "detail": serializers.CharField(),
-        },
-    )
-
-
-ERROR = error_schema("Error")
-ERRORS = {code: ERROR for code in (400, 401, 403, 404)}
 STATUS_MESSAGE = inline_serializer(
     name="StatusMessage",
     fields={"status": serializers.CharField(), "message": serializers.CharField()},
@@ -91,12 +70,6 @@ class FilterUpdateSerializer(FilterInputSerializer):
     filter_text = StrictCharField(max_length=500, trim_whitespace=True, required=False)
     content_type = serializers.ChoiceField(choices=Filter.ContentType.choices, required=False)
     duration = DurationField(required=False)
-
-
-def body_dict(request: Request) -> dict[str, Any]:
-    if not isinstance(request.data, dict):
-        raise ApplicationError("Request body must be a JSON object.")
-    return request.data
 
 
 class FilterListApi(APIView):

@@ -217,7 +217,7 @@ def _draft_adjustment(
     return draft_next(state, filters)
 
 
-def _settings_merge(draft: Draft, settings: rules.Settings) -> None:
+def _settings_merge(draft: Draft, settings: rules.RequestedSettings) -> None:
     if settings.intensity is not None:
         draft.intensity = settings.intensity
     elif settings.intensity_shift:

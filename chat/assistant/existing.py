@@ -8,7 +8,7 @@ import re
 from chat.assistant import replies as say
 from chat.assistant import rules, topics
 from chat.assistant.replies import Reply, Turn
-from chat.assistant.rules import Settings, Understanding
+from chat.assistant.rules import RequestedSettings, Understanding
 from chat.assistant.state import (
     AWAITING_CHANGE_DETAIL,
     AWAITING_CONFIRM,
@@ -110,7 +110,9 @@ def change_start(u: Understanding, state: ConversationState, filters: list[Known
     return _which_filter(state, filters, not_found=u.topic if not matches else "")
 
 
-def change_target(state: ConversationState, target: KnownFilter, settings: Settings) -> Turn:
+def change_target(
+    state: ConversationState, target: KnownFilter, settings: RequestedSettings
+) -> Turn:
     """A change of `target` with what the user asked so far: confirm it, or ask what."""
     intensity = settings.intensity
     if intensity is None and settings.intensity_shift:
@@ -164,7 +166,7 @@ def which_filter_answer(
     if pending.kind == "remove":
         state.pending = PendingAction(kind="remove", filter_ids=[chosen.id])
         return confirm(state, filters)
-    settings = Settings(
+    settings = RequestedSettings(
         intensity=pending.intensity, duration=pending.duration, content_type=pending.content_type
     )
     return change_target(state, chosen, settings)
@@ -213,14 +215,14 @@ def action_confirmed(state: ConversationState, filters: list[KnownFilter]) -> Tu
 
 
 def pending_change_amend(
-    state: ConversationState, filters: list[KnownFilter], settings: Settings
+    state: ConversationState, filters: list[KnownFilter], settings: RequestedSettings
 ) -> Turn | None:
     target = _pending_target(state, filters)
     if target is None:
         return None
     pending = state.pending
     assert pending is not None
-    merged = Settings(
+    merged = RequestedSettings(
         intensity=settings.intensity if settings.intensity is not None else pending.intensity,
         intensity_shift=settings.intensity_shift,
         duration=settings.duration or pending.duration,

@@ -19,7 +19,6 @@ REPLY_TYPES = (TYPE_INITIAL, TYPE_CLARIFY, TYPE_READY, TYPE_COMPLETE)
 OPTION_SHOW_FILTERS = "Yes, show my filters"
 OPTION_ADD_ANOTHER = "Add another filter"
 OPTION_DONE = "I'm done"
-OPTION_TRY_AGAIN = "Try again"
 
 # Quick answers of our own; rules.py understands each of them when clicked.
 OPTION_BLUR = "Just blur it"

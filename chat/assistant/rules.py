@@ -43,7 +43,9 @@ Value = TypeVar("Value")
 
 
 @dataclass(frozen=True)
-class Settings:
+class RequestedSettings:
+    """The filter settings a message asks for (unset: not said); not Django's settings."""
+
     intensity: int | None = None
     intensity_shift: int = 0  # "stronger" +1, "weaker" -1
     duration: str | None = None
@@ -65,7 +67,7 @@ class Settings:
 class Understanding:
     intent: str
     topic: str = ""
-    settings: Settings = field(default_factory=Settings)
+    settings: RequestedSettings = field(default_factory=RequestedSettings)
     spoiler: bool = False
     spoiler_subject: str = ""
     has_request_verb: bool = False
@@ -134,13 +136,13 @@ def _has_substance(key: str) -> bool:
 # ---- settings -------------------------------------------------------------------------------
 
 
-def settings_extract(text: str) -> tuple[Settings, str]:
+def settings_extract(text: str) -> tuple[RequestedSettings, str]:
     """The settings the message states, and the message without the words that stated them."""
     intensity, text = intensity_find(text)
     shift, text = _first_match(words.INTENSITY_SHIFT_PATTERNS, text)
     duration, unclear, note, text = duration_find(text)
     content_type, text = _first_match(words.CONTENT_TYPE_PATTERNS, text)
-    settings = Settings(
+    settings = RequestedSettings(
         intensity=intensity,
         intensity_shift=int(shift or 0),
         duration=duration,
@@ -220,7 +222,7 @@ def _cut(text: str, found: re.Match[str]) -> str:
 # ---- requests about existing filters ---------------------------------------------------------
 
 
-def removal_understand(text: str, settings: Settings) -> Understanding | None:
+def removal_understand(text: str, settings: RequestedSettings) -> Understanding | None:
     for pattern, _ in words.REMOVE_PATTERNS:
         found = pattern.search(text)
         if found:
@@ -231,7 +233,7 @@ def removal_understand(text: str, settings: Settings) -> Understanding | None:
     return None
 
 
-def change_understand(text: str, settings: Settings) -> Understanding | None:
+def change_understand(text: str, settings: RequestedSettings) -> Understanding | None:
     if words.CREATE_FILTER_LEAD.search(text):
         return None
     for pattern, _ in words.CHANGE_PATTERNS:
@@ -258,7 +260,7 @@ def _request_target(text: str) -> tuple[str, bool]:
 # ---- new filters ----------------------------------------------------------------------------
 
 
-def creation_understand(text: str, settings: Settings) -> Understanding | None:
+def creation_understand(text: str, settings: RequestedSettings) -> Understanding | None:
     lead = request_lead_find(words.POLITE_OPENING.sub("", text))
     rest = f"{lead.before} {lead.after}"
     if (
@@ -334,7 +336,7 @@ def _implied_reading(topic: str, text: str, *, has_verb: bool) -> str:
     return "" if plausible and not told else implied.implied_topic(text)
 
 
-def _spoiler_understanding(cleaned: CleanTopic, settings: Settings) -> Understanding:
+def _spoiler_understanding(cleaned: CleanTopic, settings: RequestedSettings) -> Understanding:
     if settings.intensity is None:
         # A spoiler is best hidden under a card the user can open once caught up (section 4).
         settings = _replace_settings(settings, intensity=3)
@@ -349,8 +351,11 @@ def _spoiler_understanding(cleaned: CleanTopic, settings: Settings) -> Understan
 
 
 def _settings_with_lead(
-    settings: Settings, lead_intensity: int | None, lead_duration: str | None, cleaned: CleanTopic
-) -> Settings:
+    settings: RequestedSettings,
+    lead_intensity: int | None,
+    lead_duration: str | None,
+    cleaned: CleanTopic,
+) -> RequestedSettings:
     changes: dict[str, object] = {}
     if settings.intensity is None and lead_intensity is not None:
         # "no spoilers" asks for a card to open later, "block spoilers" for their removal.
@@ -363,7 +368,7 @@ def _settings_with_lead(
     return _replace_settings(settings, **changes) if changes else settings
 
 
-def _replace_settings(settings: Settings, **changes: object) -> Settings:
+def _replace_settings(settings: RequestedSettings, **changes: object) -> RequestedSettings:
     return replace(settings, **changes)  # type: ignore[arg-type]
 
 

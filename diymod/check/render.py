@@ -31,11 +31,5 @@ def verdict_line(report: CheckReport) -> str:
     return line
 
 
-def report_text(report: CheckReport, options: CheckOptions) -> str:
-    """The whole human report at once (the command prints it step by step instead)."""
-    lines = [header_line(options), *map(step_line, report.steps), verdict_line(report)]
-    return "\n".join(lines)
-
-
 def report_json(report: CheckReport) -> str:
     return json.dumps(report.as_dict(), ensure_ascii=False)

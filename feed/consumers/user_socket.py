@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from diymod import realtime
 from diymod.errors import ApplicationError
+from diymod.observability import OPEN_SOCKETS
 from diymod.origins import origin_allowed
 from feed.consumers import work
 from feed.consumers.messages import feed_request_parse, image_request_parse, message_payload
@@ -73,6 +74,16 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         self.told: OrderedDict[tuple[str, str], None] = OrderedDict()
         self.outage_since: datetime | None = None
         self.slot_taken = False
+        self.socket_counted = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Every way a socket ends (closed by either side, a crash, a cancelled app) ends here.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self.socket_counted:
+                self.socket_counted = False
+                OPEN_SOCKETS.dec()
 
     @property
     def channel_receive(self) -> Any:
@@ -142,6 +153,8 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         self.slot_taken = True
         await self.group_join()
         await self.accept()
+        self.socket_counted = True
+        OPEN_SOCKETS.inc()
 
     async def group_join(self) -> None:
         """Join the user's group. If the layer is down the socket still serves feeds and pings,

@@ -53,3 +53,45 @@ def test_context_filter_fills_defaults_outside_requests():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
     ContextFilter().filter(record)
     assert (record.request_id, record.user_pk) == ("-", None)
+
+
+def open_sockets_reported() -> float:
+    """`diymod_open_sockets` as /metrics reports it."""
+    from django.test import Client
+
+    text = Client().get("/metrics").content.decode()
+    (line,) = [line for line in text.splitlines() if line.startswith("diymod_open_sockets ")]
+    return float(line.split()[1])
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_open_sockets_counts_sockets_opened_and_closed_by_any_path(settings, monkeypatch):
+    from asgiref.sync import sync_to_async
+
+    from feed.consumers.user_socket import UserSocketConsumer
+    from tests.support.realtime_fixtures import in_memory_layer_use, socket_open, socket_refused
+
+    in_memory_layer_use(settings)
+    reported = sync_to_async(open_sockets_reported)
+    before = await reported()
+
+    sockets = [await socket_open(f"/ws/user{number}") for number in range(3)]
+    assert await reported() == before + 3
+    assert await socket_refused("/ws/alice", headers=[(b"origin", b"https://evil.com")])
+    assert await reported() == before + 3  # a refused handshake never counted
+
+    await sockets.pop().disconnect()
+    assert await reported() == before + 2
+
+    async def ping_crashes(self, content):
+        raise RuntimeError("handler exploded")
+
+    monkeypatch.setattr(UserSocketConsumer, "on_ping", ping_crashes)
+    crashing = sockets.pop()
+    await crashing.send_json_to({"type": "ping"})
+    with pytest.raises(RuntimeError, match="handler exploded"):
+        await crashing.receive_output(timeout=5)
+    assert await reported() == before + 1  # the consumer died: its socket is gone too
+
+    await sockets.pop().disconnect()
+    assert await reported() == before

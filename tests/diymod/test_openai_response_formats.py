@@ -19,8 +19,8 @@ import pytest
 
 from diymod.openai_client import (
     ModelError,
-    chat_content_parse,
     chat_json_reply,
+    completion_content_parse,
     deadline_after,
     model_call,
 )
@@ -264,24 +264,24 @@ def completion_with(content: str) -> SimpleNamespace:
 
 
 @pytest.mark.parametrize(
-    "content",
+    ("content", "fenced"),
     [
-        '{"a": 1}',
-        '  {"a": 1}\n',
-        'Sure!\n```json\n{"a": 1}\n```\nAnything else?',
-        '```JSON\n{"a": 1}\n```',
-        '```\n{"a": 1}\n```',
-        '```json {"a": 1} ```',
+        ('{"a": 1}', False),
+        ('  {"a": 1}\n', False),
+        ('Sure!\n```json\n{"a": 1}\n```\nAnything else?', True),
+        ('```JSON\n{"a": 1}\n```', True),
+        ('```\n{"a": 1}\n```', True),
+        ('```json {"a": 1} ```', True),
     ],
 )
-def test_json_is_found_bare_or_in_a_code_fence(content: str) -> None:
-    assert chat_content_parse(completion_with(content)) == {"a": 1}
+def test_json_is_found_bare_or_in_a_code_fence(content: str, fenced: bool) -> None:
+    assert completion_content_parse(completion_with(content)) == ({"a": 1}, fenced)
 
 
 @pytest.mark.parametrize("content", ["Sure, a = 1", '```json\n{"a": \n```', "```json\n[1]\n```"])
 def test_no_json_object_anywhere_is_invalid_json(content: str) -> None:
     with pytest.raises(ModelError) as caught:
-        chat_content_parse(completion_with(content))
+        completion_content_parse(completion_with(content))
     assert caught.value.reason == "invalid_json"
 
 

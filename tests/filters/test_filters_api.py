@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from freezegun import freeze_time
 
 from filters.models import Filter, User
@@ -126,6 +127,17 @@ def test_json_array_body_is_400(api_client):
     response = api_client.post("/filters", [1, 2], format="json")
     assert response.status_code == 400
     assert response.json()["status"] == "error"
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/filters"), ("PUT", "/filters/1")])
+def test_a_form_with_1100_fields_is_a_400_not_a_500(api_client, method, path):
+    """Django's TooManyFieldsSent escaped the body read as a 500 (the shared `body_dict`)."""
+    fields = {f"field{number}": "x" for number in range(1100)}
+    body = encode_multipart(BOUNDARY, {**fields, "user_id": "alice", "filter_text": "spiders"})
+    response = api_client.generic(method, path, body, content_type=MULTIPART_CONTENT)
+    assert response.status_code == 400, response.content
+    assert response.json()["message"].startswith("Request body refused")
+    assert Filter.objects.count() == 0
 
 
 def test_missing_user_id_is_400_in_client_id_mode(api_client):
