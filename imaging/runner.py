@@ -155,8 +155,7 @@ def image_result_store(*, job: ImageJob, transformed: TransformedImage) -> str:
 def public_base_url(*, base_url: str | None = None) -> str:
     """DIYMOD_PUBLIC_URL when configured; else the base the reader itself reached us at (its
     Host checked against ALLOWED_HOSTS), never another user's; else the embedded default."""
-    configured = str(getattr(settings, "DIYMOD_PUBLIC_URL", "") or "")
-    for candidate in (configured, base_url):
+    for candidate in (settings.DIYMOD_PUBLIC_URL, base_url):
         if candidate:
             return candidate.rstrip("/")
     return FALLBACK_BASE_URL
@@ -165,7 +164,7 @@ def public_base_url(*, base_url: str | None = None) -> str:
 def image_result_url(job: ImageJob, base_url: str | None = None) -> str:
     """The absolute URL of a done job's result (pages on reddit.com must load it: never
     relative, CONTRACT section 5)."""
-    media_url = str(getattr(settings, "MEDIA_URL", "/media/"))
+    media_url = str(settings.MEDIA_URL)
     if not media_url.startswith("/"):
         media_url = f"/{media_url}"
     media_url = media_url if media_url.endswith("/") else f"{media_url}/"

@@ -50,12 +50,7 @@ __all__ = [
 ]
 
 CONFIG_TYPE = "cartoonish"  # the only deferred type the extension knows (CONTRACT section 5)
-# Longer than the task's hard time limit plus a retry back-off, so a live run is never taken
-# for a stuck one.
-DEFAULT_STUCK_SECONDS = 120
 EAGER_THREADS = 2
-DEFAULT_IMAGES_PER_POST = 20
-DEFAULT_IMAGES_PER_FEED = 100
 EAGER_RETRY_DELAYS = (0.5, 2.0, 5.0)
 DATABASE_LOCKED_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 # After a failed send to the broker, jobs are left queued this long without trying again.
@@ -106,8 +101,7 @@ def image_requests_allowed(*, wanted: int, already_in_feed: int) -> int:
     per post and DIYMOD_IMAGES_PER_FEED per feed (`already_in_feed` marked so far), so one
     hostile post of 3,000 images cannot queue 3,000 jobs. Images past the cap are left as they
     are (the post's text marker still shows)."""
-    per_post = int(getattr(settings, "DIYMOD_IMAGES_PER_POST", DEFAULT_IMAGES_PER_POST))
-    per_feed = int(getattr(settings, "DIYMOD_IMAGES_PER_FEED", DEFAULT_IMAGES_PER_FEED))
+    per_post, per_feed = settings.DIYMOD_IMAGES_PER_POST, settings.DIYMOD_IMAGES_PER_FEED
     allowed = max(0, min(wanted, per_post, per_feed - already_in_feed))
     if allowed < wanted:
         logger.info("image cap: %s of a post's %s images get a job", allowed, wanted)
@@ -181,7 +175,7 @@ def image_config_for(
 
 def image_job_dispatch(*, job_id: int) -> None:
     """Start the job: Celery with a broker, the background pool in the eager default."""
-    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         eager_pool().submit(image_job_run_in_background, job_id)
         return
     if time.monotonic() < _broker_down_until[0]:
@@ -240,7 +234,7 @@ def image_job_run_with_retries(*, job_id: int) -> None:
 
 
 def stuck_seconds_setting() -> int:
-    return int(getattr(settings, "DIYMOD_IMAGE_STUCK_SECONDS", DEFAULT_STUCK_SECONDS))
+    return settings.DIYMOD_IMAGE_STUCK_SECONDS
 
 
 def job_is_stuck(job: ImageJob, stuck_seconds: int | None = None) -> bool:
