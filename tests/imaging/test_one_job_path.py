@@ -133,59 +133,45 @@ def expected_outcome(policy: ImageJobRetryPolicy, *, failures: int, recovers: bo
     }
 
 
-@pytest.mark.parametrize("path", [run_embedded, run_by_celery], ids=["embedded", "celery"])
-def test_a_flaky_image_is_retried_as_the_policy_says_and_then_done(
-    path: Any,
-    image_server: ImageServer,
-    settings: Any,
-    task_runs: TaskRuns,
-    quick_retries: ImageJobRetryPolicy,
-    caplog: pytest.LogCaptureFixture,
+@dataclass
+class BothPaths:
+    settings: Any
+    task_runs: TaskRuns
+    caplog: pytest.LogCaptureFixture
+
+    def outcomes(self, url_of: Any) -> dict[str, dict]:
+        """The outcome of a job of `url_of(path name)` run each way (one URL per path: the
+        same one would be the same job)."""
+        self.caplog.set_level(logging.WARNING, logger="imaging.jobs")
+        outcomes = {}
+        for path in (run_embedded, run_by_celery):
+            job_id = path(url_of(path.__name__), self.settings, self.task_runs)
+            outcomes[path.__name__] = job_outcome(job_id, self.task_runs, self.caplog)
+        return outcomes
+
+
+@pytest.fixture
+def both_paths(
+    settings: Any, task_runs: TaskRuns, caplog: pytest.LogCaptureFixture, quick_retries: Any
+) -> BothPaths:
+    return BothPaths(settings, task_runs, caplog)
+
+
+def test_the_embedded_default_and_celery_retry_a_flaky_image_identically_until_done(
+    both_paths: BothPaths, image_server: ImageServer, quick_retries: ImageJobRetryPolicy
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="imaging.jobs")
-    key = f"one-path-{path.__name__}"
-
-    job_id = path(image_server.url(f"/flaky?fail=2&key={key}"), settings, task_runs)
-
-    assert job_outcome(job_id, task_runs, caplog) == expected_outcome(
-        quick_retries, failures=2, recovers=True
-    )
-    assert image_server.httpd.counters[f"flaky:{key}"] == 3
-
-
-def test_the_embedded_default_and_celery_retry_a_flaky_image_identically(
-    image_server: ImageServer,
-    settings: Any,
-    task_runs: TaskRuns,
-    quick_retries: ImageJobRetryPolicy,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.WARNING, logger="imaging.jobs")
-    outcomes, fetches = {}, {}
-    for path in (run_embedded, run_by_celery):
-        key = f"same-{path.__name__}"
-        job_id = path(image_server.url(f"/flaky?fail=1&key={key}&seed=5"), settings, task_runs)
-        outcomes[path.__name__] = job_outcome(job_id, task_runs, caplog)
-        fetches[path.__name__] = image_server.httpd.counters[f"flaky:{key}"]
+    outcomes = both_paths.outcomes(lambda path: image_server.url(f"/flaky?fail=2&key={path}"))
 
     assert outcomes["run_embedded"] == outcomes["run_by_celery"]
-    assert outcomes["run_embedded"]["retries"] == [(1, quick_retries.transient_delays[0])]
-    assert fetches["run_embedded"] == fetches["run_by_celery"] == 2
+    assert outcomes["run_embedded"] == expected_outcome(quick_retries, failures=2, recovers=True)
+    counters = image_server.httpd.counters
+    assert counters["flaky:run_embedded"] == counters["flaky:run_by_celery"] == 3
 
 
 def test_the_embedded_default_and_celery_give_up_on_a_refused_connection_identically(
-    refused_url: str,
-    settings: Any,
-    task_runs: TaskRuns,
-    quick_retries: ImageJobRetryPolicy,
-    caplog: pytest.LogCaptureFixture,
+    both_paths: BothPaths, refused_url: str, quick_retries: ImageJobRetryPolicy
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="imaging.jobs")
-    outcomes = {}
-    for path in (run_embedded, run_by_celery):
-        # Another URL per path (the same one would be the same job).
-        job_id = path(f"{refused_url}?path={path.__name__}", settings, task_runs)
-        outcomes[path.__name__] = job_outcome(job_id, task_runs, caplog)
+    outcomes = both_paths.outcomes(lambda path: f"{refused_url}?path={path}")
 
     assert outcomes["run_embedded"] == outcomes["run_by_celery"]
     assert outcomes["run_embedded"] == expected_outcome(
