@@ -122,7 +122,7 @@ def job_request(user, url: str) -> float:  # noqa: ANN001
     """Request one job as /get_feed does; returns the time the request started."""
     from django.db import transaction
 
-    from imaging.services import image_job_request
+    from imaging.requests import image_job_request
 
     started = time.perf_counter()
     with transaction.atomic():

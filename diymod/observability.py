@@ -1,8 +1,8 @@
 """Structured logs and Prometheus metrics (one JSON line per request, task and socket event).
 
 Every log record carries the request id of the HTTP request or task it belongs to. Metrics are
-per process; `/metrics` also reports image jobs by status from the database, which every process
-shares, so any web process answers for the fleet.
+per process; apps add collectors of their own (`collector_register`), such as imaging's jobs by
+status from the database, which every process shares, so any web process answers for the fleet.
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
@@ -40,36 +39,18 @@ MODEL_CALLS = Counter("diymod_model_calls_total", "Requests made to a model", ["
 OPEN_SOCKETS = Gauge("diymod_open_sockets", "WebSocket connections open in this process")
 
 
-class ImageJobCollector(Collector):
-    """Image jobs by status, read from the database at scrape time."""
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("diymod_image_jobs", "Image jobs by status", labels=["status"])
-        try:
-            from django.db.models import Count
-
-            from imaging.models import ImageJob
-
-            rows = ImageJob.objects.values("status").annotate(total=Count("id"))
-            for row in rows:
-                family.add_metric([row["status"]], row["total"])
-        except Exception as error:  # a scrape must not fail because the database is away
-            events.warning("metrics: image jobs unavailable: %s", error)
-        yield family
+_collector_types: set[type[Collector]] = set()
 
 
-_collector_registered = False
-
-
-def image_job_collector_register() -> None:
-    global _collector_registered
-    if not _collector_registered:
-        REGISTRY.register(ImageJobCollector())
-        _collector_registered = True
+def collector_register(collector: Collector) -> None:
+    """For an app's own metrics (imaging's jobs by status), from its AppConfig.ready: once per
+    process, however often ready() runs."""
+    if type(collector) not in _collector_types:
+        REGISTRY.register(collector)
+        _collector_types.add(type(collector))
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    image_job_collector_register()
     return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
 
 

@@ -275,19 +275,19 @@ DIYMOD_GC_THRESHOLDS = tuple(int(value) for value in _gc_thresholds)
 
 # --- images -----------------------------------------------------------------------------------
 
-DIYMOD_IMAGE_ALLOWED_HOSTS = env_list(
-    "DIYMOD_IMAGE_ALLOWED_HOSTS",
-    [
-        "i.redd.it",
-        "preview.redd.it",
-        "external-preview.redd.it",
-        "a.thumbs.redditmedia.com",
-        "b.thumbs.redditmedia.com",
-        "styles.redditmedia.com",
-        "pbs.twimg.com",
-        "video.twimg.com",
-    ],
-)
+# The platforms' public media hosts: the default allow-list, and never let resolve to a private
+# address, whatever DIYMOD_IMAGE_ALLOW_PRIVATE says (i.redd.it answering 10.0.0.5 is an attack).
+DIYMOD_IMAGE_MEDIA_HOSTS = [
+    "i.redd.it",
+    "preview.redd.it",
+    "external-preview.redd.it",
+    "a.thumbs.redditmedia.com",
+    "b.thumbs.redditmedia.com",
+    "styles.redditmedia.com",
+    "pbs.twimg.com",
+    "video.twimg.com",
+]
+DIYMOD_IMAGE_ALLOWED_HOSTS = env_list("DIYMOD_IMAGE_ALLOWED_HOSTS", DIYMOD_IMAGE_MEDIA_HOSTS)
 DIYMOD_IMAGE_ALLOW_PRIVATE = env_bool("DIYMOD_IMAGE_ALLOW_PRIVATE", False)
 DIYMOD_IMAGE_MAX_BYTES = env_int("DIYMOD_IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 DIYMOD_IMAGE_FETCH_TIMEOUT_SECONDS = env_float(

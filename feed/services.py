@@ -27,6 +27,7 @@ from feed.platforms import feed_parse, platform_from_url
 from feed.platforms.base import FeedParseError, MediaEdit, ParsedFeed, Post
 from filters.models import Filter, User
 from filters.selectors import filter_list_active
+from imaging.requests import image_config_for, image_job_request, image_requests_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -397,8 +398,6 @@ def post_media_edits(
     image_matches = decision.image_matches()
     if not image_matches or not decision.post.media:
         return 0
-    from imaging.services import image_config_for, image_job_request, image_requests_allowed
-
     ranked = sorted(image_matches, key=lambda m: -decision.specs[m.filter_id].intensity)
     texts = sorted({decision.specs[m.filter_id].text for m in ranked})
     best = decision.specs[ranked[0].filter_id]

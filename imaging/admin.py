@@ -5,9 +5,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from imaging.dispatch import image_job_retry
 from imaging.models import ImageJob, ImageRequest
-from imaging.runner import image_result_url
-from imaging.services import image_job_retry
+from imaging.storage import image_result_url
 
 THUMBNAIL = '<img src="{}" style="max-height:64px;max-width:96px" loading="lazy" alt="">'
 

@@ -20,10 +20,11 @@ from diymod.errors import ApplicationError, Unauthorized
 from filters.authentication import user_id_clean
 from filters.models import User
 from imaging.models import ImageJob
-from imaging.runner import PUBLIC_FAILURE_MESSAGE, RESULT_DIRECTORY, image_result_url
 from imaging.selectors import image_job_find_for, image_job_find_unscoped
+from imaging.storage import RESULT_DIRECTORY, image_result_url
 
 MAX_FILTERS = 50
+PUBLIC_FAILURE_MESSAGE = "The image could not be processed."
 # Result names are content-addressed per (image, filters, intervention): safe to cache a day.
 RESULT_CACHE_SECONDS = 24 * 3600
 

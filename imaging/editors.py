@@ -33,8 +33,6 @@ from imaging.transforms import (
 
 logger = logging.getLogger(__name__)
 
-# Image models take many seconds; with a fetch this stays below the task soft limit (40 s).
-DEFAULT_IMAGE_TIMEOUT_SECONDS = 25.0
 # Upload at most this long a side: the model redraws at ~1024 px anyway, and we scale back.
 UPLOAD_MAX_SIDE = 1024
 EDIT_PROMPT = (
@@ -63,9 +61,7 @@ def image_edit(*, image: Image.Image, intervention: str, filter_texts: list[str]
 
 
 def openai_editor_enabled() -> bool:
-    return getattr(settings, "DIYMOD_IMAGE_EDITOR", "local") == "openai" and bool(
-        getattr(settings, "OPENAI_API_KEY", "")
-    )
+    return settings.DIYMOD_IMAGE_EDITOR == "openai" and bool(settings.OPENAI_API_KEY)
 
 
 def openai_cartoon(*, image: Image.Image, filter_texts: list[str]) -> TransformedImage:
@@ -74,10 +70,8 @@ def openai_cartoon(*, image: Image.Image, filter_texts: list[str]) -> Transforme
     upright = image_upright(image)
     upload = upload_png(upright)
     prompt = EDIT_PROMPT.format(topics=topics_phrase(filter_texts))
-    model = str(getattr(settings, "DIYMOD_OPENAI_IMAGE_MODEL", "gpt-image-1"))
-    timeout = float(
-        getattr(settings, "DIYMOD_OPENAI_IMAGE_TIMEOUT_SECONDS", DEFAULT_IMAGE_TIMEOUT_SECONDS)
-    )
+    model = settings.DIYMOD_OPENAI_IMAGE_MODEL
+    timeout = settings.DIYMOD_OPENAI_IMAGE_TIMEOUT_SECONDS
 
     def call(_chat_timeout: float) -> object:
         # The chat timeout (a few seconds) is far too short for an image model.

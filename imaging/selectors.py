@@ -1,6 +1,6 @@
 """Reads of image jobs, scoped to the acting user: a job is found through that user's own
 request of it (URL + filter set), so nobody learns what someone else asked for. Adding or moving
-a request is a write (services)."""
+a request is a write (imaging/requests.py)."""
 
 from __future__ import annotations
 

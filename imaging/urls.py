@@ -6,11 +6,11 @@ from django.conf import settings
 from django.urls import URLPattern, re_path
 
 from imaging.apis import ImageResultApi, image_result_file
-from imaging.runner import RESULT_DIRECTORY
+from imaging.storage import RESULT_DIRECTORY
 
 
 def result_files_pattern() -> str:
-    """`media/images/<path>` for MEDIA_URL "/media/" (imaging/runner.py builds the same URLs;
+    """`media/images/<path>` for MEDIA_URL "/media/" (imaging/storage.py builds the same URLs;
     the URLconf loads after settings, so reading MEDIA_URL here is safe)."""
     prefix = str(settings.MEDIA_URL).strip("/")
     return rf"^{re.escape(prefix)}/{RESULT_DIRECTORY}/(?P<path>.+)$"

@@ -12,6 +12,9 @@ from channels.db import database_sync_to_async
 
 from diymod import realtime
 from filters.models import User
+from imaging.jobs import image_processed_event
+from imaging.requests import image_job_wait
+from imaging.selectors import image_requests_done_since
 
 NO_IMAGE_JOB = "no image job for this url"
 IMAGE_FAILED = "image processing failed"
@@ -50,8 +53,6 @@ def image_wait_in_thread(
     *, user: User, image_url: str, filter_texts: list[str], base_url: str | None
 ) -> realtime.ImageProcessed | str | None:
     """The ready event, NO_IMAGE_JOB, a failure message, or None while the job is pending."""
-    from imaging.services import image_job_wait, image_processed_event
-
     job = image_job_wait(
         user=user, image_url=image_url, filter_texts=filter_texts, base_url=base_url or ""
     )
@@ -74,9 +75,6 @@ def image_results_missed_in_thread(
 ) -> list[realtime.ImageProcessed]:
     """The `image_processed` events of the user's jobs done since `since` (a layer outage may
     have eaten their push), each with the user's own filters and this socket's base URL."""
-    from imaging.selectors import image_requests_done_since
-    from imaging.services import image_processed_event
-
     return [
         image_processed_event(job=request.job, filters=request.filters, base_url=base_url)
         for request in image_requests_done_since(user=user, since=since)

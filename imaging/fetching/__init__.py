@@ -37,11 +37,7 @@ from imaging.fetching.addresses import (
 )
 from imaging.fetching.decoding import IMAGE_FORMATS, image_decode
 from imaging.fetching.policy import (
-    DEFAULT_ALLOWED_HOSTS,
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_PIXELS,
     DEFAULT_PORTS,
-    DEFAULT_TIMEOUT_SECONDS,
     MAX_REDIRECTS,
     REDIRECT_STATUSES,
     TRANSIENT_STATUSES,
@@ -56,10 +52,6 @@ from imaging.fetching.policy import (
 )
 
 __all__ = [
-    "DEFAULT_ALLOWED_HOSTS",
-    "DEFAULT_MAX_BYTES",
-    "DEFAULT_MAX_PIXELS",
-    "DEFAULT_TIMEOUT_SECONDS",
     "IMAGE_FORMATS",
     "FetchError",
     "FetchPolicy",

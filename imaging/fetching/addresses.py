@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from imaging.fetching.policy import (
-    DEFAULT_ALLOWED_HOSTS,
     DEFAULT_PORTS,
     FetchPolicy,
     FetchRefused,
@@ -78,9 +77,7 @@ def private_address_permitted(target: Target, policy: FetchPolicy) -> bool:
         return False
     entry = allowed_entry_matching(target, policy.allowed_hosts)
     return (
-        entry is not None
-        and not entry.startswith("*.")
-        and target.host not in DEFAULT_ALLOWED_HOSTS
+        entry is not None and not entry.startswith("*.") and target.host not in policy.media_hosts
     )
 
 

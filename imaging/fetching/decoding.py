@@ -5,9 +5,10 @@ from __future__ import annotations
 import warnings
 from io import BytesIO
 
+from django.conf import settings
 from PIL import Image
 
-from imaging.fetching.policy import DEFAULT_MAX_SIDE, FetchRefused
+from imaging.fetching.policy import FetchRefused
 
 # MPO: what Pillow calls many phone-camera JPEGs (a JPEG with extra frames). AVIF: CDNs serve it.
 IMAGE_FORMATS = {"JPEG", "MPO", "PNG", "GIF", "WEBP", "AVIF", "BMP"}
@@ -16,15 +17,18 @@ DRAFT_FORMATS = {"JPEG", "MPO"}
 
 
 def image_decode(
-    data: bytes, max_pixels: int, max_side: int = DEFAULT_MAX_SIDE
+    data: bytes, max_pixels: int, max_side: int | None = None
 ) -> tuple[Image.Image, str]:
-    """Sniff and decode `data` as an image, at most `max_side` long a side.
+    """Sniff and decode `data` as an image, at most `max_side` (DIYMOD_IMAGE_MAX_SIDE when
+    None) long a side.
 
     Memory is bounded before any pixel is decoded: a JPEG is asked to decode at a reduced
     scale (`draft`: 1/2 to 1/8, for free), and the canvas it will then decode to is checked
     against `max_pixels` from the header, so a small file claiming a huge canvas costs
     nothing. After decoding, the picture is scaled down to `max_side`, so no transform ever
     works on more than max_side² pixels."""
+    if max_side is None:
+        max_side = settings.DIYMOD_IMAGE_MAX_SIDE
     try:
         with warnings.catch_warnings():
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that; make it an error.

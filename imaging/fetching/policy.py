@@ -5,25 +5,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from PIL import Image
 
-DEFAULT_ALLOWED_HOSTS = (
-    "i.redd.it",
-    "preview.redd.it",
-    "external-preview.redd.it",
-    "a.thumbs.redditmedia.com",
-    "b.thumbs.redditmedia.com",
-    "styles.redditmedia.com",
-    "emoji.redditmedia.com",
-    "pbs.twimg.com",
-    "video.twimg.com",
-    "abs.twimg.com",
-)
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_TIMEOUT_SECONDS = 5.0
-DEFAULT_MAX_PIXELS = 16_000_000
-# Pictures are scaled to at most this long a side before any transform (a feed shows less).
-DEFAULT_MAX_SIDE = 2048
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 # Retrying these can succeed later; every other 4xx is the server's final word.
@@ -48,12 +32,17 @@ class FetchTransientError(FetchError):
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
-    allow_private: bool = False
-    max_bytes: int = DEFAULT_MAX_BYTES
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    max_side: int = DEFAULT_MAX_SIDE
+    """The bounds of a fetch; `fetch_policy_from_settings()` makes the configured one (the
+    defaults live in diymod/settings.py only)."""
+
+    allowed_hosts: tuple[str, ...]
+    # The platforms' public media hosts: never let resolve to a private address.
+    media_hosts: tuple[str, ...]
+    allow_private: bool
+    max_bytes: int
+    timeout_seconds: float
+    max_pixels: int
+    max_side: int
     # Trust these CA certificates instead of the system bundle (tests with a local TLS server).
     ca_file: str | None = None
 
@@ -68,17 +57,13 @@ class FetchedImage:
 
 
 def fetch_policy_from_settings() -> FetchPolicy:
-    """The policy from Django settings, read at call time (defaults when a setting is absent)."""
-    from django.conf import settings
-
-    hosts = getattr(settings, "DIYMOD_IMAGE_ALLOWED_HOSTS", None)
+    """The policy from Django settings, read at call time."""
     return FetchPolicy(
-        allowed_hosts=tuple(hosts) if hosts is not None else DEFAULT_ALLOWED_HOSTS,
-        allow_private=bool(getattr(settings, "DIYMOD_IMAGE_ALLOW_PRIVATE", False)),
-        max_bytes=int(getattr(settings, "DIYMOD_IMAGE_MAX_BYTES", DEFAULT_MAX_BYTES)),
-        timeout_seconds=float(
-            getattr(settings, "DIYMOD_IMAGE_FETCH_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
-        ),
-        max_pixels=int(getattr(settings, "DIYMOD_IMAGE_MAX_PIXELS", DEFAULT_MAX_PIXELS)),
-        max_side=int(getattr(settings, "DIYMOD_IMAGE_MAX_SIDE", DEFAULT_MAX_SIDE)),
+        allowed_hosts=tuple(settings.DIYMOD_IMAGE_ALLOWED_HOSTS),
+        media_hosts=tuple(settings.DIYMOD_IMAGE_MEDIA_HOSTS),
+        allow_private=settings.DIYMOD_IMAGE_ALLOW_PRIVATE,
+        max_bytes=settings.DIYMOD_IMAGE_MAX_BYTES,
+        timeout_seconds=settings.DIYMOD_IMAGE_FETCH_TIMEOUT_SECONDS,
+        max_pixels=settings.DIYMOD_IMAGE_MAX_PIXELS,
+        max_side=settings.DIYMOD_IMAGE_MAX_SIDE,
     )

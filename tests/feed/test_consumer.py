@@ -608,8 +608,8 @@ async def test_wait_for_a_done_image_answers_image_processed_at_once(
 async def test_wait_for_a_pending_image_answers_when_the_job_finishes_and_only_to_its_user() -> (
     None
 ):
+    from imaging.jobs import image_job_notify
     from imaging.models import ImageJob
-    from imaging.runner import image_job_notify
 
     job = await image_job_make("running")
     socket = await socket_open("/ws/alice")

@@ -18,8 +18,8 @@ from django.test import Client
 from PIL import Image
 
 from filters.services import filter_create, user_get_or_create
+from imaging.jobs import PENDING
 from imaging.models import ImageJob
-from imaging.runner import PENDING
 from tests.feed.samples import REDDIT_URL, X_URL, reddit_feed, shreddit_post, tweet, x_timeline
 from tests.support.image_server import ImageServer
 from tests.support.realtime_fixtures import in_memory_layer_use, socket_open

@@ -23,11 +23,11 @@ IMAGE_URL = "https://i.redd.it/spider-host.jpg"
 
 @pytest.fixture(autouse=True)
 def fresh_layer(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from imaging import services
+    from imaging import dispatch
 
     in_memory_layer_use(settings)
     # The tests finish jobs themselves: no background run may fail them first.
-    monkeypatch.setattr(services, "image_job_dispatch", lambda *, job_id: None)
+    monkeypatch.setattr(dispatch, "image_job_dispatch", lambda *, job_id: None)
     settings.DIYMOD_PUBLIC_URL = ""
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver", "other.example"]
 
@@ -50,7 +50,7 @@ def wait_frame(image_url: str = IMAGE_URL) -> dict[str, Any]:
 
 
 def job_requested(user_id: str, base_url: str, image_url: str = IMAGE_URL) -> int:
-    from imaging.services import image_job_request
+    from imaging.requests import image_job_request
 
     user = user_get_or_create(user_id=user_id)
     job = image_job_request(
@@ -64,8 +64,8 @@ def job_requested(user_id: str, base_url: str, image_url: str = IMAGE_URL) -> in
 
 
 def job_finish(job_pk: int, *, notify: bool = True) -> None:
+    from imaging.jobs import image_job_notify
     from imaging.models import ImageJob
-    from imaging.runner import image_job_notify
 
     ImageJob.objects.filter(pk=job_pk).update(
         status="done", result="images/host-test.jpg", finished_at=timezone.now()

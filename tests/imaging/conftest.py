@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from filters.models import User
+from imaging import jobs
+from imaging.jobs import ImageJobRetryPolicy
 from tests.support.image_server import ImageServer
 
 PUBLIC_URL = "https://diymod.example"
@@ -36,3 +39,14 @@ def alice() -> User:
 @pytest.fixture
 def bob() -> User:
     return User.objects.create_user("bob")
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> ImageJobRetryPolicy:
+    """The one retry policy with its waits cut a hundredfold (the same attempts and errors)."""
+    policy = jobs.IMAGE_JOB_RETRIES
+    quick = dataclasses.replace(
+        policy, transient_delays=tuple(delay / 100 for delay in policy.transient_delays)
+    )
+    monkeypatch.setattr(jobs, "IMAGE_JOB_RETRIES", quick)
+    return quick

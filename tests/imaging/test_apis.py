@@ -12,9 +12,10 @@ from django.utils.http import urlencode
 
 from filters.models import User
 from filters.services import token_issue
+from imaging.jobs import image_job_run
 from imaging.models import ImageJob
-from imaging.runner import image_job_run, image_result_path
-from imaging.services import image_job_request
+from imaging.requests import image_job_request
+from imaging.storage import image_result_path
 from tests.imaging.conftest import PUBLIC_URL
 from tests.support.image_server import ImageServer
 
@@ -236,11 +237,11 @@ def test_the_admin_lists_jobs_with_thumbnails(
 def test_the_admin_retry_action_requeues_failed_jobs(
     admin_client_logged_in: Client, alice: User, django_capture_on_commit_callbacks, monkeypatch
 ) -> None:  # noqa: ANN001
-    from imaging import services
+    from imaging import dispatch
 
     dispatched: list[int] = []
     monkeypatch.setattr(
-        services, "image_job_dispatch", lambda *, job_id: dispatched.append(job_id)
+        dispatch, "image_job_dispatch", lambda *, job_id: dispatched.append(job_id)
     )
     job = job_for(alice)
     ImageJob.objects.filter(pk=job.pk).update(status="failed", error="boom", attempts=3)

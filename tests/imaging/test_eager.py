@@ -1,6 +1,6 @@
-"""The embedded default (CELERY_TASK_ALWAYS_EAGER): jobs run on a background thread after
-commit, never inside the request, and the push reaches the user's socket through the in-memory
-channel layer of the same process."""
+"""The embedded default (CELERY_TASK_ALWAYS_EAGER): jobs run (the Celery task, through its own
+`apply()`) on a background thread after commit, never inside the request, and the push reaches
+the user's socket through the in-memory channel layer of the same process."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.db import OperationalError
 from diymod.asgi import application
 from filters.models import User
 from imaging.models import ImageJob
-from imaging.services import image_config_for, image_job_request
+from imaging.requests import image_config_for, image_job_request
 from tests.imaging.conftest import PUBLIC_URL
 from tests.support.image_server import ImageServer
 
@@ -109,7 +109,7 @@ async def test_two_users_of_the_same_image_each_get_one_push_and_the_image_is_fe
         await socket.disconnect()
 
 
-@pytest.mark.usefixtures("eager")
+@pytest.mark.usefixtures("eager", "quick_retries")
 async def test_a_transient_error_is_retried_in_the_background(
     image_server: ImageServer,
 ) -> None:

@@ -11,9 +11,10 @@ from PIL import Image
 
 from filters.models import User
 from imaging.editors import image_edit
+from imaging.jobs import image_job_run
 from imaging.models import ImageJob
-from imaging.runner import image_job_run, image_result_path
-from imaging.services import image_job_request
+from imaging.requests import image_job_request
+from imaging.storage import image_result_path
 from tests.support.image_server import ImageServer, image_bytes_make
 from tests.support.openai_server import IMAGE_EDIT_PATH, OpenAIServer
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import socket
 import ssl
@@ -8,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from imaging import fetching
 from imaging.fetching import (
@@ -16,6 +18,7 @@ from imaging.fetching import (
     FetchRefused,
     FetchTransientError,
     address_public,
+    fetch_policy_from_settings,
     image_fetch,
 )
 from tests.support.image_server import ImageServer
@@ -27,15 +30,26 @@ def server() -> Iterator[ImageServer]:
         yield running
 
 
+def default_policy(**overrides: object) -> FetchPolicy:
+    """The default install's policy (the platforms' media hosts, nothing private) with
+    `overrides`, whatever this machine's settings add for the playground."""
+    options: dict = {
+        "allowed_hosts": tuple(settings.DIYMOD_IMAGE_MEDIA_HOSTS),
+        "allow_private": False,
+        **overrides,
+    }
+    return dataclasses.replace(fetch_policy_from_settings(), **options)
+
+
 def local_policy(server: ImageServer, **overrides: object) -> FetchPolicy:
     """The test server is loopback: allowed only because it is listed AND private is allowed."""
     options: dict = {
-        "allowed_hosts": (server.host_port, *fetching.DEFAULT_ALLOWED_HOSTS),
+        "allowed_hosts": (server.host_port, *settings.DIYMOD_IMAGE_MEDIA_HOSTS),
         "allow_private": True,
         "timeout_seconds": 3.0,
     }
     options.update(overrides)
-    return FetchPolicy(**options)
+    return default_policy(**options)
 
 
 @pytest.fixture
@@ -102,7 +116,7 @@ def test_public_addresses_are_accepted(address: str) -> None:
 def test_a_listed_ip_literal_that_is_not_public_is_refused_without_allow_private(
     address: str,
 ) -> None:
-    policy = FetchPolicy(allowed_hosts=(address,), allow_private=False)
+    policy = default_policy(allowed_hosts=(address,), allow_private=False)
 
     with pytest.raises(FetchRefused, match="non-public"):
         image_fetch(url=f"http://{address}/image.jpg", policy=policy)
@@ -112,7 +126,7 @@ def test_a_listed_name_resolving_to_loopback_is_refused_without_allow_private(
     fake_dns: dict[str, list[str]],
 ) -> None:
     fake_dns["images.example.test"] = ["127.0.0.1"]
-    policy = FetchPolicy(allowed_hosts=("images.example.test",), allow_private=False)
+    policy = default_policy(allowed_hosts=("images.example.test",), allow_private=False)
 
     with pytest.raises(FetchRefused, match="non-public"):
         image_fetch(url="http://images.example.test/image.jpg", policy=policy)
@@ -124,7 +138,7 @@ def test_one_private_record_among_public_ones_refuses_the_host(
     fake_dns["i.redd.it"] = ["151.101.1.140", "10.0.0.7"]
 
     with pytest.raises(FetchRefused, match="non-public"):
-        image_fetch(url="https://i.redd.it/x.jpg", policy=FetchPolicy())
+        image_fetch(url="https://i.redd.it/x.jpg", policy=default_policy())
 
 
 # --- allow-list ---
@@ -148,7 +162,7 @@ def test_urls_outside_the_allow_list_are_refused_before_any_lookup(
     url: str, fake_dns: dict[str, list[str]]
 ) -> None:
     with pytest.raises(FetchRefused):
-        image_fetch(url=url, policy=FetchPolicy())
+        image_fetch(url=url, policy=default_policy())
 
     assert fake_dns["__calls__"] == []
 
@@ -346,13 +360,13 @@ def test_a_closed_port_is_a_transient_error(server: ImageServer) -> None:
     with pytest.raises(FetchTransientError, match="connection error"):
         image_fetch(
             url=f"http://127.0.0.1:{port}/image.jpg",
-            policy=FetchPolicy(allowed_hosts=(f"127.0.0.1:{port}",), allow_private=True),
+            policy=default_policy(allowed_hosts=(f"127.0.0.1:{port}",), allow_private=True),
         )
 
 
 def test_a_name_that_does_not_resolve_is_refused(fake_dns: dict[str, list[str]]) -> None:
     with pytest.raises(FetchRefused, match="does not resolve"):
-        image_fetch(url="https://i.redd.it/x.jpg", policy=FetchPolicy())
+        image_fetch(url="https://i.redd.it/x.jpg", policy=default_policy())
 
 
 # --- TLS: the pinned IP is dialled, but SNI and the certificate check use the name ---
@@ -409,7 +423,7 @@ def test_https_dials_the_checked_ip_with_the_names_sni_and_certificate(
 ) -> None:
     server, cert_path, names = tls_server
     fake_dns["images.example.test"] = ["127.0.0.1"]
-    policy = FetchPolicy(
+    policy = default_policy(
         allowed_hosts=(f"images.example.test:{server.port}",),
         allow_private=True,
         ca_file=str(cert_path),
@@ -429,7 +443,7 @@ def test_https_to_a_host_whose_certificate_names_another_host_fails(
 ) -> None:
     server, cert_path, _names = tls_server
     fake_dns["other.example.test"] = ["127.0.0.1"]
-    policy = FetchPolicy(
+    policy = default_policy(
         allowed_hosts=(f"other.example.test:{server.port}",),
         allow_private=True,
         ca_file=str(cert_path),

@@ -18,18 +18,18 @@ from PIL import Image
 
 from diymod.realtime import user_group_name
 from filters.models import User
-from imaging import services
+from imaging import dispatch, jobs
+from imaging.dispatch import image_job_retry, image_jobs_requeue_stuck
 from imaging.fetching import FetchTransientError
+from imaging.jobs import ImageJobRetryPolicy, image_job_run, image_job_run_task
 from imaging.models import ImageJob
-from imaging.runner import MAX_ATTEMPTS, image_job_run, image_result_path
-from imaging.services import (
+from imaging.requests import (
     image_config_for,
     image_job_request,
-    image_job_retry,
     image_job_wait,
-    image_jobs_requeue_stuck,
+    image_requests_allowed,
 )
-from imaging.tasks import image_job_run_task
+from imaging.storage import image_result_path
 from tests.imaging.conftest import PUBLIC_URL
 from tests.support.image_server import ImageServer
 
@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("imaging_settings")
 def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Job ids handed to the queue (recorded instead of run, to test when and how often)."""
     calls: list[int] = []
-    monkeypatch.setattr(services, "image_job_dispatch", lambda *, job_id: calls.append(job_id))
+    monkeypatch.setattr(dispatch, "image_job_dispatch", lambda *, job_id: calls.append(job_id))
     return calls
 
 
@@ -385,7 +385,8 @@ def test_a_job_that_keeps_dying_is_given_up_after_the_attempt_limit(
     alice: User, image_server: ImageServer, dispatched: list[int]
 ) -> None:
     job = request(alice, image_server.url("/image.jpg"))
-    ImageJob.objects.filter(pk=job.pk).update(status="running", attempts=MAX_ATTEMPTS)
+    max_attempts = jobs.IMAGE_JOB_RETRIES.max_attempts
+    ImageJob.objects.filter(pk=job.pk).update(status="running", attempts=max_attempts)
 
     image_job_run(job_id=job.pk)
 
@@ -397,7 +398,7 @@ def test_a_job_that_keeps_dying_is_given_up_after_the_attempt_limit(
 
 
 def test_the_task_retries_transient_errors_until_the_host_recovers(
-    alice: User, image_server: ImageServer, dispatched: list[int]
+    alice: User, image_server: ImageServer, dispatched: list[int], quick_retries: object
 ) -> None:
     job = request(alice, image_server.url("/flaky?fail=2&key=task-recovers"))
 
@@ -409,7 +410,10 @@ def test_the_task_retries_transient_errors_until_the_host_recovers(
 
 
 def test_the_task_fails_the_job_when_retries_run_out(
-    alice: User, image_server: ImageServer, dispatched: list[int]
+    alice: User,
+    image_server: ImageServer,
+    dispatched: list[int],
+    quick_retries: ImageJobRetryPolicy,
 ) -> None:
     job = request(alice, image_server.url("/flaky?fail=99&key=task-gives-up"))
 
@@ -418,14 +422,18 @@ def test_the_task_fails_the_job_when_retries_run_out(
     job.refresh_from_db()
     assert job.status == ImageJob.Status.FAILED
     assert "FetchTransientError" in job.error
-    assert job.attempts == image_job_run_task.max_retries + 1
+    assert job.attempts == len(quick_retries.transient_delays) + 1
+    assert image_server.httpd.counters["flaky:task-gives-up"] == job.attempts
 
 
-def test_the_task_declares_late_acks_time_limits_and_backoff() -> None:
-    task = image_job_run_task
+def test_the_task_declares_late_acks_time_limits_and_a_growing_backoff(settings) -> None:
+    task, policy = image_job_run_task, jobs.IMAGE_JOB_RETRIES
     assert task.acks_late and task.reject_on_worker_lost
     assert 0 < task.soft_time_limit < task.time_limit
-    assert FetchTransientError in task.autoretry_for and task.retry_backoff
+    assert FetchTransientError in policy.transient_errors
+    assert list(policy.transient_delays) == sorted(policy.transient_delays)
+    # A job waiting for its last retry must never look stuck to the sweep.
+    assert task.time_limit + sum(policy.transient_delays) < settings.DIYMOD_IMAGE_STUCK_SECONDS
 
 
 # --- stuck jobs, retry ---
@@ -576,7 +584,7 @@ def test_an_unreachable_broker_leaves_jobs_queued_and_is_not_retried_for_every_i
         raise ConnectionRefusedError("broker down")
 
     monkeypatch.setattr(image_job_run_task, "apply_async", broker_down)
-    monkeypatch.setattr(services, "_broker_down_until", [0.0])
+    monkeypatch.setattr(dispatch, "BROKER_PAUSE", dispatch.BrokerPause(seconds=10.0))
 
     with django_capture_on_commit_callbacks(execute=True):
         first = request(alice, "https://i.redd.it/1.jpg")
@@ -651,7 +659,7 @@ def test_a_post_with_thousands_of_images_queues_only_the_per_post_cap(settings) 
     settings.DIYMOD_IMAGES_PER_POST = 20
     settings.DIYMOD_IMAGES_PER_FEED = 100
 
-    assert services.image_requests_allowed(wanted=3000, already_in_feed=0) == 20
-    assert services.image_requests_allowed(wanted=5, already_in_feed=0) == 5
-    assert services.image_requests_allowed(wanted=20, already_in_feed=90) == 10
-    assert services.image_requests_allowed(wanted=20, already_in_feed=100) == 0
+    assert image_requests_allowed(wanted=3000, already_in_feed=0) == 20
+    assert image_requests_allowed(wanted=5, already_in_feed=0) == 5
+    assert image_requests_allowed(wanted=20, already_in_feed=90) == 10
+    assert image_requests_allowed(wanted=20, already_in_feed=100) == 0

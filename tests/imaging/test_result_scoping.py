@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 from filters.models import User
 from filters.services import token_issue
 from imaging.models import ImageJob
-from imaging.services import image_job_request
+from imaging.requests import image_job_request
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("imaging_settings")]
 
@@ -97,7 +97,7 @@ def test_a_lone_surrogate_in_filters_is_a_400_never_a_500(api_client, raw: str) 
 
 
 def test_a_lone_surrogate_in_filters_on_the_socket_path_finds_nothing(alice) -> None:  # noqa: ANN001
-    from imaging.services import image_job_wait
+    from imaging.requests import image_job_wait
 
     requested(alice)
 

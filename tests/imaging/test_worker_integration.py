@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -25,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from diymod.realtime import user_group_name
+from imaging.jobs import IMAGE_JOB_RETRIES
 from tests.conftest import REDIS_TEST_URL, redis_available
 from tests.support.image_server import ImageServer
 
@@ -125,6 +127,10 @@ class WorkerWorld:
     def statuses(self) -> dict[int, str]:
         with sqlite3.connect(self.database, timeout=20) as connection:
             return dict(connection.execute("SELECT id, status FROM imaging_imagejob"))
+
+    def attempts(self) -> dict[int, int]:
+        with sqlite3.connect(self.database, timeout=20) as connection:
+            return dict(connection.execute("SELECT id, attempts FROM imaging_imagejob"))
 
 
 @pytest.fixture
@@ -277,3 +283,29 @@ async def test_a_worker_killed_mid_job_loses_no_job_and_tells_each_requester_onc
     await asyncio.sleep(1.5)  # a duplicate push would arrive now
     for user_pk, heard in expected.items():
         assert browser.urls_heard(user_pk) == heard
+
+
+async def test_a_real_worker_retries_a_flaky_image_as_the_one_policy_says(
+    world: WorkerWorld, image_server: ImageServer
+) -> None:
+    """The countdown side of the task (tests/imaging/test_one_job_path.py compares the embedded
+    default with the task's `apply()`): the worker waits the policy's delays, via the broker."""
+    url = image_server.url("/flaky?fail=2&key=worker-retries")
+    await asyncio.to_thread(world.worker_start)
+
+    job_ids = await asyncio.to_thread(
+        world.jobs_request, [{"user_pk": user_pks(1)[0], "image_url": url, "filters": ["x"]}]
+    )
+
+    job_id = job_ids[url]
+    await wait_until(
+        lambda: world.statuses().get(job_id) == "done", 60, lambda: f"{world.statuses()}"
+    )
+    assert world.attempts()[job_id] == 3
+    assert image_server.httpd.counters["flaky:worker-retries"] == 3
+    logged = re.findall(rf"image job {job_id}: [^\n]*?; retry (\d+) in ([0-9.]+) s", world.logs())
+    # The worker's only job: Celery's own lines say which countdowns it scheduled.
+    scheduled = re.findall(r"image_job_run\[[^\]]+\] retry: Retry in ([0-9.]+)s", world.logs())
+    delays = IMAGE_JOB_RETRIES.transient_delays
+    assert [(int(n), float(delay)) for n, delay in logged] == [(1, delays[0]), (2, delays[1])]
+    assert [float(delay) for delay in scheduled] == [delays[0], delays[1]]

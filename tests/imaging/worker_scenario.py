@@ -31,7 +31,7 @@ def jobs_request(requests: list[dict]) -> dict[str, int]:
     from django.db import transaction
 
     from filters.models import User
-    from imaging.services import image_job_request
+    from imaging.requests import image_job_request
 
     job_ids: dict[str, int] = {}
     for item in requests:
@@ -58,7 +58,7 @@ def main(arguments: list[str]) -> None:
     if command == "request":
         print(json.dumps(jobs_request(json.load(sys.stdin))), flush=True)
     elif command == "requeue":
-        from imaging.services import image_jobs_requeue_stuck
+        from imaging.dispatch import image_jobs_requeue_stuck
 
         print(json.dumps({"requeued": image_jobs_requeue_stuck(stuck_seconds=0)}), flush=True)
     else:

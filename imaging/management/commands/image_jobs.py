@@ -4,8 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from imaging.dispatch import image_job_retry, image_jobs_requeue_stuck
 from imaging.models import ImageJob
-from imaging.services import image_job_retry, image_jobs_prune, image_jobs_requeue_stuck
+from imaging.storage import image_jobs_prune
 
 
 class Command(BaseCommand):
