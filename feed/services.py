@@ -18,7 +18,7 @@ from django.conf import settings
 from diymod import observability
 from diymod.errors import ApplicationError, PayloadTooLarge
 from feed import decisions as decision_cache
-from feed import interventions
+from feed import interventions, wording
 from feed.analyzers import analyzer_get
 from feed.analyzers.base import Analyzer, FilterSpec, Match, PostInput, Rewrite, RewriteRequest
 from feed.analyzers.deadline import feed_deadline, feed_deadline_get
@@ -302,8 +302,8 @@ def rewrites_get(
         )
         for decision in decisions
         if decision.text_matches()
-        and interventions.intervention_for(decision.top_intensity(decision.text_matches()))
-        != interventions.Kind.BLUR
+        and wording.intervention_for(decision.top_intensity(decision.text_matches()))
+        != wording.Kind.BLUR
     ]
     cached = decision_cache.rewrites_get(requests, analyzer.version)
     missing = [request for request in requests if request.post_id not in cached]
@@ -321,18 +321,6 @@ def rewrites_get(
         logger.warning("rewrite request failed, using local wording: %s", error)
         result.degraded_reason = result.degraded_reason or f"rewrite failed: {error}"[:200]
         return {}
-
-
-def warning_safe(rewrite: Rewrite | None, decision: Decision) -> str:
-    """The model's warning, unless it names a filtered topic (CONTRACT section 4)."""
-    if rewrite is None or not rewrite.warning:
-        return interventions.DEFAULT_WARNING
-    lowered = rewrite.warning.lower()
-    for match in decision.matches:
-        words = decision.specs[match.filter_id].text.lower().split()
-        if any(len(word) > 2 and word.rstrip("s") in lowered for word in words):
-            return interventions.DEFAULT_WARNING
-    return rewrite.warning
 
 
 def post_text_edits(
@@ -353,13 +341,13 @@ def post_text_edits(
     if not text_matches:  # an image-only match still needs a marker (CONTRACT section 5)
         text_edits[(post.id, fields[0].key)] = interventions.image_only_mark(fields[0].text)
         return report
-    kind = interventions.intervention_for(decision.top_intensity(text_matches))
+    kind = wording.intervention_for(decision.top_intensity(text_matches))
     report.intervention = kind
     for item in fields:
         marked = field_mark(kind, item.text, decision.passages(), rewrite, decision)
         if marked is not None:
             text_edits[(post.id, item.key)] = marked
-    if kind != interventions.Kind.OVERLAY and not any(key[0] == post.id for key in text_edits):
+    if kind != wording.Kind.OVERLAY and not any(key[0] == post.id for key in text_edits):
         # The passages were not found verbatim: act on the whole text rather than not at all.
         for item in fields:
             whole = field_mark(kind, item.text, [item.text], None, decision)
@@ -373,10 +361,13 @@ def field_mark(
     # The post's own text must not smuggle in markers of its own.
     text = interventions.markers_defang(text)
     passages = [interventions.markers_defang(passage) for passage in passages]
-    if kind == interventions.Kind.BLUR:
+    if kind == wording.Kind.BLUR:
         return interventions.blur_mark(text, passages)
-    if kind == interventions.Kind.OVERLAY:
-        warning = interventions.markers_defang(warning_safe(rewrite, decision))
+    if kind == wording.Kind.OVERLAY:
+        # The analyzer's warning, unless it names any matching filter's topic (CONTRACT 4).
+        topics = [decision.specs[match.filter_id].text for match in decision.matches]
+        warning = wording.warning_or_default(rewrite.warning if rewrite else "", topics)
+        warning = interventions.markers_defang(warning)
         return interventions.overlay_mark(text, warning)
     # The model's words are not the server's either: a prompt-injected reply may spell markers.
     replacements = {
@@ -384,7 +375,7 @@ def field_mark(
         for passage, replacement in (rewrite.replacements.items() if rewrite else [])
     }
     for passage in passages:
-        replacements.setdefault(passage, interventions.REWRITE_NOTE)
+        replacements.setdefault(passage, wording.REWRITE_NOTE)
     return interventions.rewrite_mark(text, replacements)
 
 
