@@ -48,7 +48,7 @@ FEED_RESPONSE = inline_serializer(
 )
 
 
-def feed_answer(result: FeedResult) -> Response:
+def feed_response(result: FeedResult) -> Response:
     return Response(
         {
             "status": "success",
@@ -102,7 +102,7 @@ class FeedApi(APIView):
                 degraded=True,
                 degraded_reason="internal error",
             )
-        return feed_answer(result)
+        return feed_response(result)
 
 
 def request_limit() -> int:

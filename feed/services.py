@@ -17,8 +17,7 @@ from django.conf import settings
 
 from diymod import observability
 from diymod.errors import ApplicationError, PayloadTooLarge
-from feed import decisions as decision_cache
-from feed import interventions, wording
+from feed import decision_cache, interventions, wording
 from feed.analyzers import analyzer_get
 from feed.analyzers.base import Analyzer, FilterSpec, Match, PostInput, Rewrite, RewriteRequest
 from feed.analyzers.deadline import feed_deadline, feed_deadline_get
@@ -57,7 +56,9 @@ class FeedResult:
 
 
 @dataclass
-class Decision:
+class PostMatch:
+    """A post that matched some filters: its matches and what it takes to act on them."""
+
     post: Post
     matches: list[Match]
     specs: dict[int, FilterSpec]
@@ -211,14 +212,14 @@ def _feed_moderate(
         return FeedResult(response=body, stats=stats)
     analyzer = analyzer_get()
     matches, degraded_reason = posts_match(parsed.posts, specs, analyzer, stats, cancelled)
-    decisions = [
-        Decision(post, matches[post.id], {spec.id: spec for spec in specs}, image_interventions)
+    matched = [
+        PostMatch(post, matches[post.id], {spec.id: spec for spec in specs}, image_interventions)
         for post in parsed.posts
         if matches.get(post.id)
     ]
-    stats["matched"] = len(decisions)
+    stats["matched"] = len(matched)
     result = FeedResult(response=body, stats=stats, degraded_reason=degraded_reason)
-    result.response = feed_render(parsed, decisions, analyzer, user, base_url, result)
+    result.response = feed_render(parsed, matched, analyzer, user, base_url, result)
     result.degraded = bool(result.degraded_reason)
     return result
 
@@ -237,7 +238,7 @@ def posts_match(
     bounds all analysis). Each step's decisions are kept and cached as they come.
     """
     inputs = post_inputs(posts)
-    matches = decision_cache.decisions_get(inputs, specs, analyzer.version)
+    matches = decision_cache.matches_lookup(inputs, specs, analyzer.version)
     stats["cache_hits"] = len(matches)
     missing = [item for item in inputs if item.id not in matches]
     reason = ""
@@ -252,7 +253,7 @@ def posts_match(
         stats["model_calls"] += analysis.model_calls
         fresh = {item.id: analysis.matches.get(item.id, []) for item in chunk}
         if not analysis.degraded_reason:  # a fallback's answers are not the analyzer's own
-            decision_cache.decisions_set(chunk, fresh, specs, analyzer.version)
+            decision_cache.matches_store(chunk, fresh, specs, analyzer.version)
         reason = reason or analysis.degraded_reason
         matches.update(fresh)
     return matches, reason
@@ -269,18 +270,18 @@ def analysis_stop_reason(cancelled: threading.Event | None) -> str:
 
 def feed_render(
     parsed: ParsedFeed,
-    decisions: list[Decision],
+    matched: list[PostMatch],
     analyzer: Analyzer,
     user: User,
     base_url: str | None,
     result: FeedResult,
 ) -> str:
-    rewrites = rewrites_get(decisions, analyzer, result)
+    rewrites = rewrites_get(matched, analyzer, result)
     text_edits: dict[tuple[str, str], str] = {}
     media_edits: dict[tuple[str, str], MediaEdit] = {}
-    for decision in decisions:
-        report = post_text_edits(decision, rewrites.get(decision.post.id), text_edits)
-        report.images = post_media_edits(decision, user, base_url, media_edits)
+    for post_match in matched:
+        report = post_text_edits(post_match, rewrites.get(post_match.post.id), text_edits)
+        report.images = post_media_edits(post_match, user, base_url, media_edits)
         result.stats["images"] += report.images
         result.posts.append(report)
     markers_defang_all(parsed, text_edits)
@@ -290,22 +291,24 @@ def feed_render(
 
 
 def rewrites_get(
-    decisions: list[Decision], analyzer: Analyzer, result: FeedResult
+    matched: list[PostMatch], analyzer: Analyzer, result: FeedResult
 ) -> dict[str, Rewrite]:
     """One batched request for the warnings and rewrites of the posts that need them."""
     requests = [
         RewriteRequest(
-            post_id=decision.post.id,
-            text=decision.post.text,
-            passages=tuple(decision.passages()),
-            filter_texts=tuple(decision.specs[m.filter_id].text for m in decision.text_matches()),
+            post_id=post_match.post.id,
+            text=post_match.post.text,
+            passages=tuple(post_match.passages()),
+            filter_texts=tuple(
+                post_match.specs[m.filter_id].text for m in post_match.text_matches()
+            ),
         )
-        for decision in decisions
-        if decision.text_matches()
-        and wording.intervention_for(decision.top_intensity(decision.text_matches()))
+        for post_match in matched
+        if post_match.text_matches()
+        and wording.intervention_for(post_match.top_intensity(post_match.text_matches()))
         != wording.Kind.BLUR
     ]
-    cached = decision_cache.rewrites_get(requests, analyzer.version)
+    cached = decision_cache.rewrites_lookup(requests, analyzer.version)
     missing = [request for request in requests if request.post_id not in cached]
     if not missing:
         return cached
@@ -314,7 +317,7 @@ def rewrites_get(
         result.stats["model_calls"] += getattr(rewrites, "model_calls", 0)
         fallback_reason = getattr(rewrites, "degraded_reason", "")
         if not fallback_reason:
-            decision_cache.rewrites_set(missing, rewrites, analyzer.version)
+            decision_cache.rewrites_store(missing, rewrites, analyzer.version)
         result.degraded_reason = result.degraded_reason or fallback_reason
         return {**cached, **rewrites}
     except Exception as error:  # the markers still go on, with the neutral local wording
@@ -324,16 +327,16 @@ def rewrites_get(
 
 
 def post_text_edits(
-    decision: Decision, rewrite: Rewrite | None, text_edits: dict[tuple[str, str], str]
+    post_match: PostMatch, rewrite: Rewrite | None, text_edits: dict[tuple[str, str], str]
 ) -> PostReport:
-    post, text_matches = decision.post, decision.text_matches()
-    matches = text_matches or decision.image_matches()
+    post, text_matches = post_match.post, post_match.text_matches()
+    matches = text_matches or post_match.image_matches()
     report = PostReport(
         id=post.id,
         intervention="image" if not text_matches else "",
-        filters=sorted({decision.specs[m.filter_id].text for m in matches}),
+        filters=sorted({post_match.specs[m.filter_id].text for m in matches}),
         confidence=round(max(m.confidence for m in matches), 3),
-        passages=decision.passages(),
+        passages=post_match.passages(),
     )
     fields = [item for item in post.fields if item.text]
     if not fields:
@@ -341,22 +344,26 @@ def post_text_edits(
     if not text_matches:  # an image-only match still needs a marker (CONTRACT section 5)
         text_edits[(post.id, fields[0].key)] = interventions.image_only_mark(fields[0].text)
         return report
-    kind = wording.intervention_for(decision.top_intensity(text_matches))
+    kind = wording.intervention_for(post_match.top_intensity(text_matches))
     report.intervention = kind
     for item in fields:
-        marked = field_mark(kind, item.text, decision.passages(), rewrite, decision)
+        marked = field_mark(kind, item.text, post_match.passages(), rewrite, post_match)
         if marked is not None:
             text_edits[(post.id, item.key)] = marked
     if kind != wording.Kind.OVERLAY and not any(key[0] == post.id for key in text_edits):
         # The passages were not found verbatim: act on the whole text rather than not at all.
         for item in fields:
-            whole = field_mark(kind, item.text, [item.text], None, decision)
+            whole = field_mark(kind, item.text, [item.text], None, post_match)
             text_edits[(post.id, item.key)] = whole or interventions.markers_defang(item.text)
     return report
 
 
 def field_mark(
-    kind: str, text: str, passages: list[str], rewrite: Rewrite | None, decision: Decision
+    kind: wording.Kind,
+    text: str,
+    passages: list[str],
+    rewrite: Rewrite | None,
+    post_match: PostMatch,
 ) -> str | None:
     # The post's own text must not smuggle in markers of its own.
     text = interventions.markers_defang(text)
@@ -365,7 +372,7 @@ def field_mark(
         return interventions.blur_mark(text, passages)
     if kind == wording.Kind.OVERLAY:
         # The analyzer's warning, unless it names any matching filter's topic (CONTRACT 4).
-        topics = [decision.specs[match.filter_id].text for match in decision.matches]
+        topics = [post_match.specs[match.filter_id].text for match in post_match.matches]
         warning = wording.warning_or_default(rewrite.warning if rewrite else "", topics)
         warning = interventions.markers_defang(warning)
         return interventions.overlay_mark(text, warning)
@@ -380,25 +387,25 @@ def field_mark(
 
 
 def post_media_edits(
-    decision: Decision,
+    post_match: PostMatch,
     user: User,
     base_url: str | None,
     media_edits: dict[tuple[str, str], MediaEdit],
 ) -> int:
-    image_matches = decision.image_matches()
-    if not image_matches or not decision.post.media:
+    image_matches = post_match.image_matches()
+    if not image_matches or not post_match.post.media:
         return 0
     from imaging.services import image_config_for, image_job_request, image_requests_allowed
 
-    ranked = sorted(image_matches, key=lambda m: -decision.specs[m.filter_id].intensity)
-    texts = sorted({decision.specs[m.filter_id].text for m in ranked})
-    best = decision.specs[ranked[0].filter_id]
-    best_intervention = decision.image_interventions.get(best.id)
+    ranked = sorted(image_matches, key=lambda m: -post_match.specs[m.filter_id].intensity)
+    texts = sorted({post_match.specs[m.filter_id].text for m in ranked})
+    best = post_match.specs[ranked[0].filter_id]
+    best_intervention = post_match.image_interventions.get(best.id)
     count = 0
     allowed = image_requests_allowed(
-        wanted=len(decision.post.media), already_in_feed=len(media_edits)
+        wanted=len(post_match.post.media), already_in_feed=len(media_edits)
     )
-    for media in decision.post.media[:allowed]:
+    for media in post_match.post.media[:allowed]:
         try:
             job = image_job_request(
                 user=user,
@@ -417,7 +424,7 @@ def post_media_edits(
         if not config:
             continue
         swap = config.get("processedUrl") if config.get("status") == "COMPLETED" else None
-        media_edits[(decision.post.id, media.key)] = MediaEdit(config=config, swap_url=swap)
+        media_edits[(post_match.post.id, media.key)] = MediaEdit(config=config, swap_url=swap)
         count += 1
     return count
 
