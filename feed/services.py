@@ -27,6 +27,7 @@ from feed.platforms import feed_parse, platform_from_url
 from feed.platforms.base import FeedParseError, MediaEdit, ParsedFeed, Post
 from filters.models import Filter, User
 from filters.selectors import filter_list_active
+from imaging.models import ImageJob
 
 logger = logging.getLogger(__name__)
 
@@ -453,7 +454,8 @@ def post_media_edits(
             continue
         if not config:
             continue
-        swap = config.get("processedUrl") if config.get("status") == "COMPLETED" else None
+        # A done job's config is COMPLETED with its result URL: swap it in now (CONTRACT 5).
+        swap = config.get("processedUrl") if job.status == ImageJob.Status.DONE else None
         edits[(post_match.post.id, media.key)] = MediaEdit(config=config, swap_url=swap)
     return edits
 
