@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
@@ -16,6 +14,7 @@ from rest_framework.views import APIView
 from diymod.api import ERROR, ERRORS
 from diymod.errors import ApplicationError, PayloadTooLarge
 from diymod.throttling import FeedModelRateThrottle
+from feed.requests import HTTP, feed_request_parse
 from feed.services import FeedResult, feed_moderate, feed_size_check, feed_unmodified
 from filters.authentication import request_user_resolve
 
@@ -23,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 # Documentation only (a Serializer may not declare a field called `data`): the body is read by
-# `feed_body_extract`, which accepts both shapes of `data`.
+# `feed.requests.feed_request_parse`, which accepts both shapes of `data`.
 FEED_REQUEST = inline_serializer(
     name="FeedRequest",
     fields={
@@ -49,31 +48,7 @@ FEED_RESPONSE = inline_serializer(
 )
 
 
-def feed_body_extract(body: Any) -> tuple[Any, str, str]:
-    """(user_id, url, raw feed text) from either body shape; a clear 400 otherwise."""
-    if not isinstance(body, dict):
-        raise ApplicationError("Request body must be a JSON object.")
-    url = body.get("url")
-    if not isinstance(url, str) or not url:
-        raise ApplicationError("url: This field is required (the intercepted request URL).")
-    data = body.get("data")
-    if isinstance(data, str):  # client A sends the data object as a JSON string
-        try:
-            data = json.loads(data)
-        except ValueError:
-            raise ApplicationError("data: not valid JSON.") from None
-        except RecursionError:  # orjson refuses such a body; the stdlib parser overflows
-            raise ApplicationError("data: nested too deeply.") from None
-    feed_info = data.get("feed_info") if isinstance(data, dict) else None
-    if not isinstance(feed_info, dict):
-        raise ApplicationError("data.feed_info: This field is required.")
-    response = feed_info.get("response")
-    if not isinstance(response, str) or not response:
-        raise ApplicationError("data.feed_info.response: must be a non-empty string.")
-    return body.get("user_id"), url, response
-
-
-def feed_answer(result: FeedResult) -> Response:
+def feed_response(result: FeedResult) -> Response:
     return Response(
         {
             "status": "success",
@@ -111,7 +86,8 @@ class FeedApi(APIView):
             raise PayloadTooLarge(
                 f"Request body is larger than the limit of {request_limit()} bytes"
             )
-        claimed, url, raw = feed_body_extract(request.data)
+        feed_request = feed_request_parse(request.data, HTTP)
+        claimed, url, raw = feed_request.claimed_user_id, feed_request.url, feed_request.body
         feed_size_check(raw)
         base_url = request.build_absolute_uri("/").rstrip("/")
         try:
@@ -126,7 +102,7 @@ class FeedApi(APIView):
                 degraded=True,
                 degraded_reason="internal error",
             )
-        return feed_answer(result)
+        return feed_response(result)
 
 
 def request_limit() -> int:

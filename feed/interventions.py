@@ -2,15 +2,17 @@
 
 The extension inserts a text node holding a start marker as HTML, so everything we put between
 markers is the post's visible text HTML-escaped here; the platform adapter then encodes the
-result for its document (HTML text node or X `full_text`) on top.
+result for its document (HTML text node or X `full_text`) on top. The words inside the
+markers (warnings, the rewrite note) come from `feed.wording`.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from feed.wording import DEFAULT_WARNING, REWRITE_NOTE, warning_or_default
 
 BLUR = ("__BLUR_START__", "__BLUR_END__")
 OVERLAY = ("__OVERLAY_START__", "__OVERLAY_END__")
@@ -18,34 +20,10 @@ REWRITE = ("__REWRITE_START__", "__REWRITE_END__")
 START_MARKERS = (BLUR[0], OVERLAY[0], REWRITE[0])
 # Put after a marker's leading `__`: readable as written, unrecognised by the client.
 DEFANG = "\u200b"
-DEFAULT_WARNING = "You asked not to see some of this. Click to show it."
-REWRITE_NOTE = "[Part of this post was hidden by your DIY-MOD filters]"
-# The warning is the text before the first `|`: no `|`, newline, quote or angle bracket.
-WARNING_FORBIDDEN = re.compile(r'[|"<>\r\n]+')
-
-
-class Kind:
-    BLUR = "blur"
-    OVERLAY = "overlay"
-    REWRITE = "rewrite"
-
-
-def intervention_for(intensity: int) -> str:
-    """CONTRACT section 4: 1–2 blur, 3 overlay with a warning, 4–5 rewrite."""
-    if intensity <= 2:
-        return Kind.BLUR
-    if intensity == 3:
-        return Kind.OVERLAY
-    return Kind.REWRITE
 
 
 def text_escape(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-def warning_clean(warning: str) -> str:
-    cleaned = " ".join(WARNING_FORBIDDEN.sub(" ", warning).split())
-    return cleaned[:160] or DEFAULT_WARNING
 
 
 def markers_present(text: str) -> bool:
@@ -104,7 +82,7 @@ def blur_mark(text: str, passages: Iterable[str]) -> str | None:
 
 
 def overlay_mark(text: str, warning: str = DEFAULT_WARNING) -> str:
-    return f"{OVERLAY[0]}{warning_clean(warning)}|{text_escape(text)}{OVERLAY[1]}"
+    return f"{OVERLAY[0]}{warning_or_default(warning)}|{text_escape(text)}{OVERLAY[1]}"
 
 
 def rewrite_mark(text: str, replacements: dict[str, str]) -> str | None:

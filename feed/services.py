@@ -6,6 +6,7 @@ any internal failure gives the feed back unmodified, with the reason in `degrade
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -17,8 +18,7 @@ from django.conf import settings
 
 from diymod import observability
 from diymod.errors import ApplicationError, PayloadTooLarge
-from feed import decisions as decision_cache
-from feed import interventions
+from feed import decision_cache, interventions, wording
 from feed.analyzers import analyzer_get
 from feed.analyzers.base import Analyzer, FilterSpec, Match, PostInput, Rewrite, RewriteRequest
 from feed.analyzers.deadline import feed_deadline, feed_deadline_get
@@ -27,6 +27,7 @@ from feed.platforms import feed_parse, platform_from_url
 from feed.platforms.base import FeedParseError, MediaEdit, ParsedFeed, Post
 from filters.models import Filter, User
 from filters.selectors import filter_list_active
+from imaging.models import ImageJob
 from imaging.requests import image_config_for, image_job_request, image_requests_allowed
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class PostReport:
     images: int = 0
 
 
-@dataclass
+@dataclass(frozen=True)
 class FeedResult:
     response: str
     stats: dict[str, Any] = field(default_factory=dict)
@@ -57,8 +58,28 @@ class FeedResult:
     posts: list[PostReport] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class MatchOutcome:
+    """What `posts_match` decided, and what it cost."""
+
+    matches: dict[str, list[Match]]  # post id -> matches, for the posts decided
+    cache_hits: int
+    model_calls: int
+    undecided: int = 0  # posts left unanalysed past the deadline or once the client left
+    degraded_reason: str = ""
+
+
+@dataclass(frozen=True)
+class RewriteOutcome:
+    rewrites: dict[str, Rewrite]  # post id -> its warning and replacements
+    model_calls: int = 0
+    degraded_reason: str = ""
+
+
 @dataclass
-class Decision:
+class PostMatch:
+    """A post that matched some filters: its matches and what it takes to act on them."""
+
     post: Post
     matches: list[Match]
     specs: dict[int, FilterSpec]
@@ -167,8 +188,8 @@ def feed_moderate(
         )
         result = FeedResult(response=body, degraded=True, degraded_reason="internal error")
     elapsed = time.monotonic() - started
-    result.stats["milliseconds"] = round(elapsed * 1000, 1)
-    result.stats["platform"] = platform
+    stats = {**result.stats, "milliseconds": round(elapsed * 1000, 1), "platform": platform}
+    result = dataclasses.replace(result, stats=stats)
     feed_metrics_record(platform, elapsed, result)
     return result
 
@@ -211,26 +232,35 @@ def _feed_moderate(
     if not specs or not parsed.posts:
         return FeedResult(response=body, stats=stats)
     analyzer = analyzer_get()
-    matches, degraded_reason = posts_match(parsed.posts, specs, analyzer, stats, cancelled)
-    decisions = [
-        Decision(post, matches[post.id], {spec.id: spec for spec in specs}, image_interventions)
+    outcome = posts_match(parsed.posts, specs, analyzer, cancelled)
+    specs_by_id = {spec.id: spec for spec in specs}
+    matched = [
+        PostMatch(post, outcome.matches[post.id], specs_by_id, image_interventions)
         for post in parsed.posts
-        if matches.get(post.id)
+        if outcome.matches.get(post.id)
     ]
-    stats["matched"] = len(decisions)
-    result = FeedResult(response=body, stats=stats, degraded_reason=degraded_reason)
-    result.response = feed_render(parsed, decisions, analyzer, user, base_url, result)
-    result.degraded = bool(result.degraded_reason)
-    return result
+    rewritten = rewrites_get(matched, analyzer)
+    response, reports = feed_render(body, parsed, matched, rewritten.rewrites, user, base_url)
+    stats |= {
+        "matched": len(matched),
+        "cache_hits": outcome.cache_hits,
+        "model_calls": outcome.model_calls + rewritten.model_calls,
+        "images": sum(report.images for report in reports),
+    }
+    if outcome.undecided:
+        stats["undecided"] = outcome.undecided
+    reason = outcome.degraded_reason or rewritten.degraded_reason
+    return FeedResult(
+        response, stats, degraded=bool(reason), degraded_reason=reason, posts=reports
+    )
 
 
 def posts_match(
     posts: list[Post],
     specs: list[FilterSpec],
     analyzer: Analyzer,
-    stats: dict[str, Any],
     cancelled: threading.Event | None = None,
-) -> tuple[dict[str, list[Match]], str]:
+) -> MatchOutcome:
     """Matches of the posts decided (cached or analysed); the reason when some were not.
 
     The posts not in the cache are analysed ANALYSIS_CHUNK_POSTS at a time; past the feed
@@ -238,25 +268,26 @@ def posts_match(
     bounds all analysis). Each step's decisions are kept and cached as they come.
     """
     inputs = post_inputs(posts)
-    matches = decision_cache.decisions_get(inputs, specs, analyzer.version)
-    stats["cache_hits"] = len(matches)
+    matches = decision_cache.matches_lookup(inputs, specs, analyzer.version)
+    cache_hits, model_calls = len(matches), 0
     missing = [item for item in inputs if item.id not in matches]
     reason = ""
     for start in range(0, len(missing), ANALYSIS_CHUNK_POSTS):
         stop = analysis_stop_reason(cancelled)
         if stop:
-            stats["undecided"] = len(missing) - start
-            logger.warning("feed analysis stopped (%s): %d posts left", stop, len(missing) - start)
-            return matches, reason or f"{stop}: {len(missing) - start} posts not analysed"
+            left = len(missing) - start
+            logger.warning("feed analysis stopped (%s): %d posts left", stop, left)
+            reason = reason or f"{stop}: {left} posts not analysed"
+            return MatchOutcome(matches, cache_hits, model_calls, left, reason)
         chunk = missing[start : start + ANALYSIS_CHUNK_POSTS]
         analysis = analyzer.analyze(chunk, specs)
-        stats["model_calls"] += analysis.model_calls
+        model_calls += analysis.model_calls
         fresh = {item.id: analysis.matches.get(item.id, []) for item in chunk}
         if not analysis.degraded_reason:  # a fallback's answers are not the analyzer's own
-            decision_cache.decisions_set(chunk, fresh, specs, analyzer.version)
+            decision_cache.matches_store(chunk, fresh, specs, analyzer.version)
         reason = reason or analysis.degraded_reason
         matches.update(fresh)
-    return matches, reason
+    return MatchOutcome(matches, cache_hits, model_calls, degraded_reason=reason)
 
 
 def analysis_stop_reason(cancelled: threading.Event | None) -> str:
@@ -269,115 +300,114 @@ def analysis_stop_reason(cancelled: threading.Event | None) -> str:
 
 
 def feed_render(
+    body: str,
     parsed: ParsedFeed,
-    decisions: list[Decision],
-    analyzer: Analyzer,
+    matched: list[PostMatch],
+    rewrites: dict[str, Rewrite],
     user: User,
     base_url: str | None,
-    result: FeedResult,
-) -> str:
-    rewrites = rewrites_get(decisions, analyzer, result)
+) -> tuple[str, list[PostReport]]:
+    """The feed with its edits (`body` itself when there are none), and what happened to each
+    matched post."""
     text_edits: dict[tuple[str, str], str] = {}
     media_edits: dict[tuple[str, str], MediaEdit] = {}
-    for decision in decisions:
-        report = post_text_edits(decision, rewrites.get(decision.post.id), text_edits)
-        report.images = post_media_edits(decision, user, base_url, media_edits)
-        result.stats["images"] += report.images
-        result.posts.append(report)
-    markers_defang_all(parsed, text_edits)
+    reports = []
+    for post_match in matched:
+        report, edits = post_text_edits(post_match, rewrites.get(post_match.post.id))
+        media = post_media_edits(post_match, user, base_url, already_in_feed=len(media_edits))
+        text_edits |= edits
+        media_edits |= media
+        reports.append(dataclasses.replace(report, images=len(media)))
+    text_edits |= markers_defanged(parsed, text_edits)
     if not text_edits and not media_edits:
-        return result.response
-    return parsed.render(text_edits, media_edits)
+        return body, reports
+    return parsed.render(text_edits, media_edits), reports
 
 
-def rewrites_get(
-    decisions: list[Decision], analyzer: Analyzer, result: FeedResult
-) -> dict[str, Rewrite]:
+def rewrites_get(matched: list[PostMatch], analyzer: Analyzer) -> RewriteOutcome:
     """One batched request for the warnings and rewrites of the posts that need them."""
     requests = [
         RewriteRequest(
-            post_id=decision.post.id,
-            text=decision.post.text,
-            passages=tuple(decision.passages()),
-            filter_texts=tuple(decision.specs[m.filter_id].text for m in decision.text_matches()),
+            post_id=post_match.post.id,
+            text=post_match.post.text,
+            passages=tuple(post_match.passages()),
+            filter_texts=tuple(
+                post_match.specs[m.filter_id].text for m in post_match.text_matches()
+            ),
         )
-        for decision in decisions
-        if decision.text_matches()
-        and interventions.intervention_for(decision.top_intensity(decision.text_matches()))
-        != interventions.Kind.BLUR
+        for post_match in matched
+        if post_match.text_matches()
+        and wording.intervention_for(post_match.top_intensity(post_match.text_matches()))
+        != wording.Kind.BLUR
     ]
-    cached = decision_cache.rewrites_get(requests, analyzer.version)
+    cached = decision_cache.rewrites_lookup(requests, analyzer.version)
     missing = [request for request in requests if request.post_id not in cached]
     if not missing:
-        return cached
+        return RewriteOutcome(cached)
     try:
         rewrites = analyzer.rewrite(missing)
-        result.stats["model_calls"] += getattr(rewrites, "model_calls", 0)
-        fallback_reason = getattr(rewrites, "degraded_reason", "")
-        if not fallback_reason:
-            decision_cache.rewrites_set(missing, rewrites, analyzer.version)
-        result.degraded_reason = result.degraded_reason or fallback_reason
-        return {**cached, **rewrites}
     except Exception as error:  # the markers still go on, with the neutral local wording
         logger.warning("rewrite request failed, using local wording: %s", error)
-        result.degraded_reason = result.degraded_reason or f"rewrite failed: {error}"[:200]
-        return {}
-
-
-def warning_safe(rewrite: Rewrite | None, decision: Decision) -> str:
-    """The model's warning, unless it names a filtered topic (CONTRACT section 4)."""
-    if rewrite is None or not rewrite.warning:
-        return interventions.DEFAULT_WARNING
-    lowered = rewrite.warning.lower()
-    for match in decision.matches:
-        words = decision.specs[match.filter_id].text.lower().split()
-        if any(len(word) > 2 and word.rstrip("s") in lowered for word in words):
-            return interventions.DEFAULT_WARNING
-    return rewrite.warning
+        return RewriteOutcome({}, degraded_reason=f"rewrite failed: {error}"[:200])
+    fallback_reason = getattr(rewrites, "degraded_reason", "")
+    if not fallback_reason:
+        decision_cache.rewrites_store(missing, rewrites, analyzer.version)
+    model_calls = getattr(rewrites, "model_calls", 0)
+    return RewriteOutcome({**cached, **rewrites}, model_calls, fallback_reason)
 
 
 def post_text_edits(
-    decision: Decision, rewrite: Rewrite | None, text_edits: dict[tuple[str, str], str]
-) -> PostReport:
-    post, text_matches = decision.post, decision.text_matches()
-    matches = text_matches or decision.image_matches()
+    post_match: PostMatch, rewrite: Rewrite | None
+) -> tuple[PostReport, dict[tuple[str, str], str]]:
+    """The post's report and its marked texts, keyed (post id, field key)."""
+    post, text_matches = post_match.post, post_match.text_matches()
+    matches = text_matches or post_match.image_matches()
+    fields = [item for item in post.fields if item.text]
+    kind = (
+        wording.intervention_for(post_match.top_intensity(text_matches)) if text_matches else None
+    )
     report = PostReport(
         id=post.id,
-        intervention="image" if not text_matches else "",
-        filters=sorted({decision.specs[m.filter_id].text for m in matches}),
+        # "": text matched, but the post has no text to mark
+        intervention="image" if kind is None else kind if fields else "",
+        filters=sorted({post_match.specs[m.filter_id].text for m in matches}),
         confidence=round(max(m.confidence for m in matches), 3),
-        passages=decision.passages(),
+        passages=post_match.passages(),
     )
-    fields = [item for item in post.fields if item.text]
     if not fields:
-        return report
-    if not text_matches:  # an image-only match still needs a marker (CONTRACT section 5)
-        text_edits[(post.id, fields[0].key)] = interventions.image_only_mark(fields[0].text)
-        return report
-    kind = interventions.intervention_for(decision.top_intensity(text_matches))
-    report.intervention = kind
+        return report, {}
+    if kind is None:  # an image-only match still needs a marker (CONTRACT section 5)
+        return report, {(post.id, fields[0].key): interventions.image_only_mark(fields[0].text)}
+    edits = {}
     for item in fields:
-        marked = field_mark(kind, item.text, decision.passages(), rewrite, decision)
+        marked = field_mark(kind, item.text, post_match.passages(), rewrite, post_match)
         if marked is not None:
-            text_edits[(post.id, item.key)] = marked
-    if kind != interventions.Kind.OVERLAY and not any(key[0] == post.id for key in text_edits):
+            edits[(post.id, item.key)] = marked
+    if kind != wording.Kind.OVERLAY and not edits:
         # The passages were not found verbatim: act on the whole text rather than not at all.
         for item in fields:
-            whole = field_mark(kind, item.text, [item.text], None, decision)
-            text_edits[(post.id, item.key)] = whole or interventions.markers_defang(item.text)
-    return report
+            whole = field_mark(kind, item.text, [item.text], None, post_match)
+            edits[(post.id, item.key)] = whole or interventions.markers_defang(item.text)
+    return report, edits
 
 
 def field_mark(
-    kind: str, text: str, passages: list[str], rewrite: Rewrite | None, decision: Decision
+    kind: wording.Kind,
+    text: str,
+    passages: list[str],
+    rewrite: Rewrite | None,
+    post_match: PostMatch,
 ) -> str | None:
     # The post's own text must not smuggle in markers of its own.
     text = interventions.markers_defang(text)
     passages = [interventions.markers_defang(passage) for passage in passages]
-    if kind == interventions.Kind.BLUR:
+    if kind == wording.Kind.BLUR:
         return interventions.blur_mark(text, passages)
-    if kind == interventions.Kind.OVERLAY:
-        warning = interventions.markers_defang(warning_safe(rewrite, decision))
+    if kind == wording.Kind.OVERLAY:
+        # The analyzer's warning, unless it names any matching filter's topic (CONTRACT 4).
+        topics = [post_match.specs[match.filter_id].text for match in post_match.matches]
+        warning = wording.warning_or_default(rewrite.warning if rewrite else "", topics)
+        warning = interventions.markers_defang(warning)
         return interventions.overlay_mark(text, warning)
     # The model's words are not the server's either: a prompt-injected reply may spell markers.
     replacements = {
@@ -385,28 +415,27 @@ def field_mark(
         for passage, replacement in (rewrite.replacements.items() if rewrite else [])
     }
     for passage in passages:
-        replacements.setdefault(passage, interventions.REWRITE_NOTE)
+        replacements.setdefault(passage, wording.REWRITE_NOTE)
     return interventions.rewrite_mark(text, replacements)
 
 
 def post_media_edits(
-    decision: Decision,
-    user: User,
-    base_url: str | None,
-    media_edits: dict[tuple[str, str], MediaEdit],
-) -> int:
-    image_matches = decision.image_matches()
-    if not image_matches or not decision.post.media:
-        return 0
-    ranked = sorted(image_matches, key=lambda m: -decision.specs[m.filter_id].intensity)
-    texts = sorted({decision.specs[m.filter_id].text for m in ranked})
-    best = decision.specs[ranked[0].filter_id]
-    best_intervention = decision.image_interventions.get(best.id)
-    count = 0
+    post_match: PostMatch, user: User, base_url: str | None, *, already_in_feed: int
+) -> dict[tuple[str, str], MediaEdit]:
+    """The post's image edits, keyed (post id, media key); `already_in_feed` counts the
+    images the feed's earlier posts requested (the per-feed cap)."""
+    image_matches = post_match.image_matches()
+    if not image_matches or not post_match.post.media:
+        return {}
+    ranked = sorted(image_matches, key=lambda m: -post_match.specs[m.filter_id].intensity)
+    texts = sorted({post_match.specs[m.filter_id].text for m in ranked})
+    best = post_match.specs[ranked[0].filter_id]
+    best_intervention = post_match.image_interventions.get(best.id)
+    edits = {}
     allowed = image_requests_allowed(
-        wanted=len(decision.post.media), already_in_feed=len(media_edits)
+        wanted=len(post_match.post.media), already_in_feed=already_in_feed
     )
-    for media in decision.post.media[:allowed]:
+    for media in post_match.post.media[:allowed]:
         try:
             job = image_job_request(
                 user=user,
@@ -424,16 +453,20 @@ def post_media_edits(
             continue
         if not config:
             continue
-        swap = config.get("processedUrl") if config.get("status") == "COMPLETED" else None
-        media_edits[(decision.post.id, media.key)] = MediaEdit(config=config, swap_url=swap)
-        count += 1
-    return count
+        # A done job's config is COMPLETED with its result URL: swap it in now (CONTRACT 5).
+        swap = config.get("processedUrl") if job.status == ImageJob.Status.DONE else None
+        edits[(post_match.post.id, media.key)] = MediaEdit(config=config, swap_url=swap)
+    return edits
 
 
-def markers_defang_all(parsed: ParsedFeed, text_edits: dict[tuple[str, str], str]) -> None:
-    """Posts that spell out a marker themselves are shown as plain text (CONTRACT section 4)."""
-    for post in parsed.posts:
-        for item in post.fields:
-            key = (post.id, item.key)
-            if key not in text_edits and interventions.markers_present(item.text):
-                text_edits[key] = interventions.markers_defang(item.text)
+def markers_defanged(
+    parsed: ParsedFeed, text_edits: dict[tuple[str, str], str]
+) -> dict[tuple[str, str], str]:
+    """The fields not edited yet that spell out a marker themselves, as plain text
+    (CONTRACT section 4)."""
+    return {
+        (post.id, item.key): interventions.markers_defang(item.text)
+        for post in parsed.posts
+        for item in post.fields
+        if (post.id, item.key) not in text_edits and interventions.markers_present(item.text)
+    }

@@ -17,6 +17,8 @@ from io import BytesIO
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
+from diymod.wording import DEFAULT_WARNING, IMAGE_CARD_TITLE, interventions_for
+
 BLUR = "blur"
 PIXELATE = "pixelate"
 CARTOON = "cartoon"
@@ -32,9 +34,6 @@ INTERVENTION_ALIASES = {
     "gray": GRAYSCALE,
     "pixelation": PIXELATE,
 }
-# Generic on purpose: the card must never name the filtered topic (CONTRACT.md section 4).
-WARNING_TITLE = "Sensitive content"
-WARNING_TEXT = "You asked not to see some of this"
 JPEG_QUALITY = 82
 
 
@@ -65,15 +64,11 @@ def intervention_normalise(name: str | None) -> str | None:
 
 def intervention_choose(*, intensity: int, requested: str | None = None) -> str:
     """The filter's own choice (metadata.image_intervention) wins; else by intensity:
-    1-2 blur, 3 warning card, 4-5 cartoon (mirrors the text rule of CONTRACT.md section 4)."""
+    1-2 blur, 3 warning card, 4-5 cartoon (`diymod.wording`, beside the text rule)."""
     chosen = intervention_normalise(requested)
     if chosen is not None:
         return chosen
-    if intensity <= 2:
-        return BLUR
-    if intensity == 3:
-        return WARNING
-    return CARTOON
+    return interventions_for(intensity)[1]
 
 
 def image_transform(*, image: Image.Image, intervention: str) -> TransformedImage:
@@ -180,8 +175,8 @@ def image_warning_card(image: Image.Image) -> Image.Image:
     width, height = image.size
     title_font = warning_font(max(10, min(width // 14, height // 8, 48)))
     text_font = warning_font(max(8, min(width // 24, height // 14, 28)))
-    title_box = draw.textbbox((0, 0), WARNING_TITLE, font=title_font)
-    text_box = draw.textbbox((0, 0), WARNING_TEXT, font=text_font)
+    title_box = draw.textbbox((0, 0), IMAGE_CARD_TITLE, font=title_font)
+    text_box = draw.textbbox((0, 0), DEFAULT_WARNING, font=text_font)
     text_width = max(title_box[2] - title_box[0], text_box[2] - text_box[0])
     gap = (title_box[3] - title_box[1]) // 2
     text_height = (title_box[3] - title_box[1]) + gap + (text_box[3] - text_box[1])
@@ -192,10 +187,10 @@ def image_warning_card(image: Image.Image) -> Image.Image:
         radius=pad,
         fill=(32, 32, 36),
     )
-    draw.text((width // 2, top), WARNING_TITLE, font=title_font, fill="white", anchor="mt")
+    draw.text((width // 2, top), IMAGE_CARD_TITLE, font=title_font, fill="white", anchor="mt")
     text_top = top + (title_box[3] - title_box[1]) + gap
     draw.text(
-        (width // 2, text_top), WARNING_TEXT, font=text_font, fill=(220, 220, 220), anchor="mt"
+        (width // 2, text_top), DEFAULT_WARNING, font=text_font, fill=(220, 220, 220), anchor="mt"
     )
     return card
 

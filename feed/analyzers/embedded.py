@@ -55,6 +55,7 @@ from feed.analyzers.lexical import (
 from feed.analyzers.minilm import MODEL_HASH_PREFIX, MiniLM, minilm_get
 from feed.analyzers.wordlists import WORDLIST_VERSION, wordlists_get
 from feed.profiles import Library, Profile, library_get, profile_resolve
+from feed.wording import DEFAULT_WARNING, REWRITE_NOTE
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,6 @@ E5_FEED_CHARS = 480
 ANALYZE_BATCH_POSTS = 25  # the deadline is checked between batches
 PROFILE_VECTOR_CACHE_SIZE = 2048
 CONTEXT_RANK = 0  # the context line is read with the titles
-REWRITE_NOTE = "[Part of this post was hidden by your DIY-MOD filters]"
-# CONTRACT.md section 4: no `|`, newline, `"`, `<`, `>`, and never the topic itself.
-REWRITE_WARNING = "You asked not to see some of this"
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
@@ -528,7 +526,7 @@ class EmbeddedAnalyzer(Analyzer):
             for passage in request.passages:
                 if passage in request.text and not any(passage in key for key in replacements):
                     replacements[passage] = REWRITE_NOTE  # a passage spanning sentences
-            rewrites[request.post_id] = Rewrite(request.post_id, replacements, REWRITE_WARNING)
+            rewrites[request.post_id] = Rewrite(request.post_id, replacements, DEFAULT_WARNING)
         return rewrites
 
 

@@ -36,6 +36,7 @@ from feed.analyzers.base import (
     Rewrites,
 )
 from feed.analyzers.deadline import feed_deadline_get
+from feed.wording import warning_clean
 
 CHUNK_SIZE = 25
 MAX_PARALLEL_CHUNKS = 4
@@ -49,8 +50,6 @@ MIN_CONFIDENCE = 0.5
 MAX_POST_CHARS = 2500  # a post's text as sent; passages must still be found in the full text
 MAX_IMAGES_PER_POST = 2
 MAX_IMAGES_PER_REQUEST = 30
-WARNING_MAX_CHARS = 120
-WARNING_FORBIDDEN = re.compile(r"[|\n\r\"<>]")
 
 ANALYZE_INSTRUCTIONS = """You moderate a social media feed for one person.
 They listed filters: topics they do not want to see. For each post decide which filters it
@@ -367,17 +366,6 @@ def rewrites_validate(reply: dict[str, Any], chunk: list[RewriteRequest]) -> dic
         warning = warning_clean(str(item.get("warning") or ""), request.filter_texts)
         rewrites[request.post_id] = Rewrite(request.post_id, replacements, warning)
     return rewrites
-
-
-def warning_clean(warning: str, topics: tuple[str, ...]) -> str:
-    """A warning safe for the overlay marker that does not name the topic, or ""."""
-    warning = " ".join(WARNING_FORBIDDEN.sub(" ", warning).split())[:WARNING_MAX_CHARS]
-    lowered = warning.lower()
-    for topic in topics:
-        for word in re.findall(r"\w{3,}", topic.lower()):
-            if word.rstrip("s") in lowered:
-                return ""  # the caller's default wording never names anything
-    return warning
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:

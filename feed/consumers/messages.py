@@ -1,4 +1,7 @@
-"""Reading client messages: both client shapes (CONTRACT section 6), and their payloads."""
+"""Reading client messages: both client shapes (CONTRACT section 6), and their payloads.
+
+A `process_feed` payload is read by `feed.requests`, the parser `POST /get_feed` uses too.
+"""
 
 from __future__ import annotations
 
@@ -20,21 +23,6 @@ def message_payload(message: dict[str, Any]) -> dict[str, Any]:
     if isinstance(data, dict):
         payload.update(data)
     return payload
-
-
-def feed_request_parse(payload: dict[str, Any]) -> tuple[str, str]:
-    """`(url, body)` of a process_feed payload {url, platform, response}; the platform comes
-    from the URL (CONTRACT section 2), so the client's `platform` is not needed."""
-    body = payload.get("response")
-    feed_info = payload.get("feed_info")
-    if body is None and isinstance(feed_info, dict):
-        body = feed_info.get("response")
-    url = payload.get("url")
-    if not isinstance(url, str) or not url:
-        raise ApplicationError("data.url: the intercepted request URL is required")
-    if not isinstance(body, str) or not body:
-        raise ApplicationError("data.response: the feed body (a string) is required")
-    return url, body
 
 
 def image_request_parse(payload: dict[str, Any]) -> tuple[str, list[str]]:

@@ -21,7 +21,7 @@ from diymod.errors import ApplicationError
 from diymod.observability import OPEN_SOCKETS
 from diymod.origins import origin_allowed
 from feed.consumers import work
-from feed.consumers.messages import feed_request_parse, image_request_parse, message_payload
+from feed.consumers.messages import image_request_parse, message_payload
 from feed.consumers.scope import (
     HostRefused,
     header_value,
@@ -31,6 +31,7 @@ from feed.consumers.scope import (
     scope_token,
     socket_user_resolve,
 )
+from feed.requests import SOCKET, feed_request_parse
 from filters.models import User
 
 logger = logging.getLogger(__name__)
@@ -258,10 +259,11 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
     async def feed_answer(self, payload: dict[str, Any], request_id: Any) -> None:
         started = time.perf_counter()
         try:
-            url, body = feed_request_parse(payload)
+            feed_request = feed_request_parse(payload, SOCKET)
         except ApplicationError as error:
             await self.error_send(error.message, request_id=request_id)
             return
+        url, body = feed_request.url, feed_request.body
         # Set when this answer is no longer awaited (socket closed, guard expired): the thread
         # cannot be interrupted, but the analysis stops at its next step.
         cancelled = threading.Event()

@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from diymod import realtime
 from filters.models import User
 from imaging.jobs import image_processed_event
+from imaging.models import ImageJob
 from imaging.requests import image_job_wait
 from imaging.selectors import image_requests_done_since
 
@@ -61,11 +62,11 @@ def image_wait_in_thread(
     # Read the status AFTER finding our request: a job finishing in between either pushes to
     # us (we are a requester) or is seen done here. Never neither.
     job.refresh_from_db()
-    if job.status == "done":
+    if job.status == ImageJob.Status.DONE:
         event = image_processed_event(job=job, filters=filter_texts, base_url=base_url)
         # Clients key on exactly the string they sent (CONTRACT section 6).
         return dataclasses.replace(event, image_url=image_url)
-    if job.status == "failed":
+    if job.status == ImageJob.Status.FAILED:
         return IMAGE_FAILED
     return None
 

@@ -13,7 +13,6 @@ from feed.analyzers.base import FilterSpec, PostInput, RewriteRequest
 from feed.analyzers.embedded import (
     KEYWORD_SENTENCES_PER_POST,
     REWRITE_NOTE,
-    REWRITE_WARNING,
     EmbeddedAnalyzer,
     keyword_units_add,
     post_units,
@@ -21,6 +20,7 @@ from feed.analyzers.embedded import (
 )
 from feed.analyzers.lexical import keywords_for, sentence_spans, word_hits, word_stem
 from feed.analyzers.minilm import MODEL_HASH_PREFIX, ModelAssetError, minilm_assets_verify
+from feed.wording import DEFAULT_WARNING
 
 PAIRS = Path(__file__).parent / "labelled_pairs.jsonl"
 # Measured by bench/calibrate.py with the shipped thresholds: F1 0.766, accuracy 0.731.
@@ -125,7 +125,7 @@ def test_local_rewrite_replaces_matching_sentences_with_a_neutral_note(
     request = RewriteRequest("p", text, ("spider",), ("spiders",))
     rewrite = analyzer.rewrite([request])["p"]
     assert rewrite.replacements == {"A huge spider was in the tent.": REWRITE_NOTE}
-    assert rewrite.warning == REWRITE_WARNING
+    assert rewrite.warning == DEFAULT_WARNING
     assert not re.search(r"[|\n\"<>]", rewrite.warning)
     assert "spider" not in rewrite.warning.lower()
 

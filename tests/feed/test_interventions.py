@@ -1,16 +1,7 @@
 from __future__ import annotations
 
-import pytest
-
 from feed import interventions as iv
-
-
-@pytest.mark.parametrize(
-    ("intensity", "kind"),
-    [(1, "blur"), (2, "blur"), (3, "overlay"), (4, "rewrite"), (5, "rewrite")],
-)
-def test_intensity_picks_the_intervention(intensity, kind):
-    assert iv.intervention_for(intensity) == kind
+from feed.wording import REWRITE_NOTE
 
 
 def test_blur_wraps_each_occurrence_and_escapes_the_rest():
@@ -39,14 +30,6 @@ def test_overlay_escapes_the_text_and_cleans_the_warning():
     assert text == "a &quot;quote&quot; &lt;b&gt;"
 
 
-def test_empty_warning_falls_back_to_the_default():
-    assert iv.overlay_mark("x", "|||").startswith(f"__OVERLAY_START__{iv.DEFAULT_WARNING}|")
-
-
-def test_default_warning_is_contract_safe():
-    assert not set('|"<>\n') & set(iv.DEFAULT_WARNING)
-
-
 def test_rewrite_replaces_passages_and_escapes_the_replacement():
     marked = iv.rewrite_mark("I saw a spider. Then lunch.", {"I saw a spider.": "I saw <it>."})
     assert marked == "__REWRITE_START__I saw &lt;it&gt;.__REWRITE_END__ Then lunch."
@@ -54,7 +37,7 @@ def test_rewrite_replaces_passages_and_escapes_the_replacement():
 
 def test_rewrite_without_replacement_text_uses_the_neutral_note():
     marked = iv.rewrite_mark("bad bit. good bit.", {"bad bit.": ""})
-    assert marked.startswith(f"__REWRITE_START__{iv.text_escape(iv.REWRITE_NOTE)}__REWRITE_END__")
+    assert marked.startswith(f"__REWRITE_START__{iv.text_escape(REWRITE_NOTE)}__REWRITE_END__")
 
 
 def test_markers_in_post_text_are_defanged():

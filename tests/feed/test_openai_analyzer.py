@@ -12,8 +12,9 @@ import pytest
 from feed.analyzers import FallbackAnalyzer, analyzer_get
 from feed.analyzers.base import FilterSpec, PostInput, RewriteRequest
 from feed.analyzers.deadline import feed_deadline
-from feed.analyzers.embedded import REWRITE_NOTE, EmbeddedAnalyzer
+from feed.analyzers.embedded import EmbeddedAnalyzer
 from feed.analyzers.openai import OpenAIAnalyzer
+from feed.wording import REWRITE_NOTE
 from tests.support.openai_server import OpenAIServer
 
 SPIDERS = FilterSpec(id=7, text="spiders", content_type="text", intensity=3)

@@ -68,7 +68,7 @@ def match_decode(data: dict[str, Any], ids_by_key: dict[str, int]) -> Match | No
     )
 
 
-def decisions_get(
+def matches_lookup(
     posts: list[PostInput], filters: list[FilterSpec], version: str
 ) -> dict[str, list[Match]]:
     """Cached matches for the posts found in the cache (posts with no entry are absent)."""
@@ -83,15 +83,15 @@ def decisions_get(
         logger.warning("decision cache unavailable, analysing everything: %s", error)
         return {}
     ids_by_key = {filter_key(spec): spec.id for spec in filters}
-    decisions: dict[str, list[Match]] = {}
+    matches: dict[str, list[Match]] = {}
     for key, entries in found.items():
         decoded = [match_decode(entry, ids_by_key) for entry in entries]
         for post_id in posts_by_key[key]:
-            decisions[post_id] = [match for match in decoded if match is not None]
-    return decisions
+            matches[post_id] = [match for match in decoded if match is not None]
+    return matches
 
 
-def decisions_set(
+def matches_store(
     posts: list[PostInput],
     matches: dict[str, list[Match]],
     filters: list[FilterSpec],
@@ -117,7 +117,7 @@ def rewrite_cache_key(request: RewriteRequest, version: str) -> str:
     return f"feed:rewrite:{version}:{digest}"
 
 
-def rewrites_get(requests: list[RewriteRequest], version: str) -> dict[str, Rewrite]:
+def rewrites_lookup(requests: list[RewriteRequest], version: str) -> dict[str, Rewrite]:
     """Cached warnings and rewrites: a post seen again costs no model call for them either."""
     posts_by_key: dict[str, list[str]] = {}
     for request in requests:
@@ -134,7 +134,7 @@ def rewrites_get(requests: list[RewriteRequest], version: str) -> dict[str, Rewr
     }
 
 
-def rewrites_set(
+def rewrites_store(
     requests: list[RewriteRequest], rewrites: dict[str, Rewrite], version: str
 ) -> None:
     entries = {
