@@ -85,6 +85,9 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             if self.socket_counted:
                 self.socket_counted = False
                 OPEN_SOCKETS.dec()
+            if self.slot_taken and self.user is not None:  # a crash skipped disconnect()
+                self.slot_taken = False
+                realtime.user_socket_slot_release(user_pk=self.user.pk)
 
     @property
     def channel_receive(self) -> Any:

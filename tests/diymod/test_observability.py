@@ -95,3 +95,25 @@ async def test_open_sockets_counts_sockets_opened_and_closed_by_any_path(setting
 
     await sockets.pop().disconnect()
     assert await reported() == before
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_crashed_socket_gives_its_per_user_slot_back(settings, monkeypatch):
+    from feed.consumers.user_socket import UserSocketConsumer
+    from tests.support.realtime_fixtures import in_memory_layer_use, socket_open
+
+    in_memory_layer_use(settings)
+    settings.DIYMOD_MAX_SOCKETS_PER_USER = 1
+
+    async def ping_crashes(self, content):
+        raise RuntimeError("handler exploded")
+
+    monkeypatch.setattr(UserSocketConsumer, "on_ping", ping_crashes)
+    crashing = await socket_open("/ws/carol")
+    await crashing.send_json_to({"type": "ping"})
+    with pytest.raises(RuntimeError, match="handler exploded"):
+        await crashing.receive_output(timeout=5)
+    monkeypatch.undo()
+
+    again = await socket_open("/ws/carol")  # refused (4429) if the crash kept the slot
+    await again.disconnect()
