@@ -118,7 +118,7 @@ class Listener:
         await self.layer.group_discard(self.group, self.channel)
 
 
-def job_request(user, url: str) -> float:  # noqa: ANN001
+def job_request(user, url: str) -> float:
     """Request one job as /get_feed does; returns the time the request started."""
     from django.db import transaction
 
@@ -130,7 +130,7 @@ def job_request(user, url: str) -> float:  # noqa: ANN001
     return started
 
 
-async def run_sequential(user, listener: Listener, urls: list[str]) -> list[float]:  # noqa: ANN001
+async def run_sequential(user, listener: Listener, urls: list[str]) -> list[float]:
     latencies = []
     for url in urls:
         started = await asyncio.to_thread(job_request, user, url)
@@ -139,7 +139,7 @@ async def run_sequential(user, listener: Listener, urls: list[str]) -> list[floa
     return latencies
 
 
-async def run_burst(user, listener: Listener, urls: list[str]) -> list[float]:  # noqa: ANN001
+async def run_burst(user, listener: Listener, urls: list[str]) -> list[float]:
     def request_all() -> dict[str, float]:
         return {url: job_request(user, url) for url in urls}
 

@@ -43,10 +43,10 @@ class CheckImageHandler(BaseHTTPRequestHandler):
     server: CheckImageHTTPServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: the check reports fetches through `CheckImageServer.fetch_count`."""
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         if self.path.split("?", 1)[0] != self.server.image_path:
             self.body_send(404, b"not found", "text/plain")
             return

@@ -361,10 +361,10 @@ class HalfServerHandler(BaseHTTPRequestHandler):
     server: HalfServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
         if path == "/ping":
             self.json_send(200, {"status": "success", "message": "pong", "timestamp": "now"})

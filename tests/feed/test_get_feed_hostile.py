@@ -99,7 +99,7 @@ def embedded(settings: Any) -> None:
     )
 
 
-def post(api_client, payload: Any) -> Any:  # noqa: ANN001
+def post(api_client, payload: Any) -> Any:
     return api_client.post("/get_feed", payload, format="json")
 
 
@@ -110,7 +110,7 @@ def feed_payload(user_id: str, url: str, body: str) -> dict[str, Any]:
 @pytest.mark.usefixtures("embedded")
 @HOSTILE_SETTINGS
 @given(payload=json_values)
-def test_any_json_body_is_answered_without_a_server_error(api_client, payload: Any) -> None:  # noqa: ANN001
+def test_any_json_body_is_answered_without_a_server_error(api_client, payload: Any) -> None:
     assert post(api_client, payload).status_code < 500
 
 
@@ -126,7 +126,7 @@ def test_any_field_values_are_answered_without_a_server_error(
     api_client,
     user_id: Any,
     url: Any,
-    data: Any,  # noqa: ANN001
+    data: Any,
 ) -> None:
     assert post(api_client, {"user_id": user_id, "url": url, "data": data}).status_code < 500
 
@@ -142,7 +142,7 @@ def test_any_field_values_are_answered_without_a_server_error(
 )
 def test_mangled_feeds_come_back_as_a_feed(
     api_client, case: tuple[str, str], as_string: bool
-) -> None:  # noqa: ANN001
+) -> None:
     url, body = case
     payload = feed_payload("alice", url, body)
     if as_string:  # client A
@@ -165,7 +165,7 @@ def test_mangled_feeds_come_back_as_a_feed(
 )
 def test_a_user_without_filters_gets_any_feed_back_unchanged(
     api_client, case: tuple[str, str]
-) -> None:  # noqa: ANN001
+) -> None:
     """Unchanged unless it spells a marker itself (issue 12.1): that one is defanged."""
     url, body = case
 
@@ -192,7 +192,7 @@ def test_a_user_without_filters_gets_any_feed_back_unchanged(
 )
 def test_no_response_carries_a_marker_the_server_did_not_write(
     api_client, case: tuple[str, str], user_id: str
-) -> None:  # noqa: ANN001
+) -> None:
     """Issue 12.1: whatever a feed spells, no text the client inserts as HTML holds markup,
     and a user the server marks nothing for sees no start marker at all."""
     url, body = case
@@ -208,7 +208,7 @@ def test_no_response_carries_a_marker_the_server_did_not_write(
 
 @pytest.mark.usefixtures("embedded")
 @pytest.mark.parametrize(("url", "body"), [(REDDIT_URL, REDDIT_SAMPLE), (X_URL, X_SAMPLE)])
-def test_the_unmangled_samples_are_moderated(api_client, url: str, body: str) -> None:  # noqa: ANN001
+def test_the_unmangled_samples_are_moderated(api_client, url: str, body: str) -> None:
     """The control: the samples the strategies mangle do reach the analyzer and get marked."""
     answer = post(api_client, feed_payload("alice", url, body)).json()
 
@@ -247,7 +247,7 @@ def feed_spelling_a_marker(draw: st.DrawFn) -> tuple[str, str, str]:
 @given(case=feed_spelling_a_marker(), user_id=st.sampled_from(["alice", "nobody"]))
 def test_a_marker_in_any_spelling_never_survives(
     api_client, case: tuple[str, str, str], user_id: str
-) -> None:  # noqa: ANN001
+) -> None:
     """Issue 12.1, as a property: the oracle sees the planted marker in what was sent, and
     sees no unwritten one in what comes back."""
     platform, url, body = case

@@ -21,7 +21,7 @@ def image_server() -> Iterator[ImageServer]:
 
 
 @pytest.fixture
-def imaging_settings(settings, tmp_path: Path, image_server: ImageServer):  # noqa: ANN001
+def imaging_settings(settings, tmp_path: Path, image_server: ImageServer):
     """Results under a temporary MEDIA_ROOT; the local image server allowed explicitly."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DIYMOD_IMAGE_ALLOWED_HOSTS = [image_server.host_port]

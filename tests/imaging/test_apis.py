@@ -28,7 +28,7 @@ def job_for(user: User, url: str = IMAGE_URL, filters: tuple[str, ...] = ("spide
     return image_job_request(user=user, image_url=url, filter_texts=list(filters), intensity=4)
 
 
-def poll(api_client, image_url: str = IMAGE_URL, filters: object = ("spiders",), slash: str = ""):  # noqa: ANN001, ANN201
+def poll(api_client, image_url: str = IMAGE_URL, filters: object = ("spiders",), slash: str = ""):
     query = {"img_url": image_url}
     if filters is not None:
         query["filters"] = filters if isinstance(filters, str) else json.dumps(list(filters))
@@ -45,7 +45,7 @@ def done_job(user: User, image_server: ImageServer) -> ImageJob:
 # --- /get_img_result ---
 
 
-def test_an_image_nobody_queued_is_not_found(api_client) -> None:  # noqa: ANN001
+def test_an_image_nobody_queued_is_not_found(api_client) -> None:
     response = poll(api_client)
 
     assert response.status_code == 200
@@ -53,7 +53,7 @@ def test_an_image_nobody_queued_is_not_found(api_client) -> None:  # noqa: ANN00
 
 
 @pytest.mark.parametrize("status", ["queued", "running"])
-def test_a_queued_or_running_job_is_pending(api_client, alice: User, status: str) -> None:  # noqa: ANN001
+def test_a_queued_or_running_job_is_pending(api_client, alice: User, status: str) -> None:
     job = job_for(alice)
     ImageJob.objects.filter(pk=job.pk).update(status=status)
 
@@ -67,7 +67,7 @@ def test_a_done_job_is_completed_with_its_absolute_url(
     api_client,
     alice: User,
     image_server: ImageServer,
-    slash: str,  # noqa: ANN001
+    slash: str,
 ) -> None:
     job = done_job(alice, image_server)
 
@@ -84,7 +84,7 @@ def test_without_a_public_url_the_result_url_uses_the_requests_host(
     api_client,
     alice: User,
     image_server: ImageServer,
-    settings,  # noqa: ANN001
+    settings,
 ) -> None:
     job = done_job(alice, image_server)
     settings.DIYMOD_PUBLIC_URL = ""
@@ -96,7 +96,7 @@ def test_without_a_public_url_the_result_url_uses_the_requests_host(
 
 def test_a_failed_job_is_failed_with_a_message_that_leaks_no_internals(
     api_client,
-    alice: User,  # noqa: ANN001
+    alice: User,
 ) -> None:
     job = job_for(alice)
     ImageJob.objects.filter(pk=job.pk).update(
@@ -109,7 +109,7 @@ def test_a_failed_job_is_failed_with_a_message_that_leaks_no_internals(
     assert body["message"] and "10.0.0.3" not in body["message"]
 
 
-def test_filters_must_match_the_jobs_filter_set(api_client, alice: User) -> None:  # noqa: ANN001
+def test_filters_must_match_the_jobs_filter_set(api_client, alice: User) -> None:
     job_for(alice, filters=("spiders",))
 
     assert poll(api_client, filters=["Spiders "]).json()["status"] == "PENDING"
@@ -120,7 +120,7 @@ def test_filters_must_match_the_jobs_filter_set(api_client, alice: User) -> None
 def test_another_users_job_answers_the_same_for_everyone(
     api_client,
     alice: User,
-    bob: User,  # noqa: ANN001
+    bob: User,
 ) -> None:
     # Jobs are shared per (image, filter set), not per user: the contract's poll carries no
     # user, and one job serves everyone who filters that image the same way.
@@ -132,7 +132,7 @@ def test_another_users_job_answers_the_same_for_everyone(
 @pytest.mark.parametrize("filters", ["not json", '{"a": 1}', "[1, 2]", '"spiders"'])
 def test_bad_filters_are_a_400_in_the_contract_error_shape(
     api_client,
-    filters: str,  # noqa: ANN001
+    filters: str,
 ) -> None:
     response = poll(api_client, filters=filters)
 
@@ -142,13 +142,13 @@ def test_bad_filters_are_a_400_in_the_contract_error_shape(
     assert "filters" in body["message"]
 
 
-def test_a_missing_img_url_is_a_400(api_client) -> None:  # noqa: ANN001
+def test_a_missing_img_url_is_a_400(api_client) -> None:
     response = api_client.get("/get_img_result")
 
     assert response.status_code == 400 and response.json()["status"] == "error"
 
 
-def test_token_mode_requires_a_token_to_poll(api_client, alice: User, settings) -> None:  # noqa: ANN001
+def test_token_mode_requires_a_token_to_poll(api_client, alice: User, settings) -> None:
     settings.DIYMOD_AUTH = "token"
     job_for(alice)
 
@@ -166,7 +166,7 @@ def test_token_mode_requires_a_token_to_poll(api_client, alice: User, settings) 
 def test_a_result_file_is_served_with_image_headers(
     alice: User,
     image_server: ImageServer,
-    settings,  # noqa: ANN001
+    settings,
 ) -> None:
     settings.DEBUG = False
     job = done_job(alice, image_server)
@@ -192,7 +192,7 @@ def test_a_result_file_is_served_with_image_headers(
 )
 def test_nothing_outside_the_results_directory_is_served(
     imaging_settings,
-    path: str,  # noqa: ANN001
+    path: str,
 ) -> None:
     media = Path(imaging_settings.MEDIA_ROOT)
     (media / "images").mkdir(parents=True)
@@ -236,7 +236,7 @@ def test_the_admin_lists_jobs_with_thumbnails(
 
 def test_the_admin_retry_action_requeues_failed_jobs(
     admin_client_logged_in: Client, alice: User, django_capture_on_commit_callbacks, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     from imaging import dispatch
 
     dispatched: list[int] = []

@@ -32,7 +32,7 @@ def test_the_default_cap_refuses_the_6300_square_png_that_took_the_cartoon_to_a_
     assert policy.max_pixels <= 16_000_000 and policy.max_side <= 2048
 
 
-def test_the_settings_carry_the_new_bounds(settings) -> None:  # noqa: ANN001
+def test_the_settings_carry_the_new_bounds(settings) -> None:
     settings.DIYMOD_IMAGE_MAX_PIXELS = 1234
     settings.DIYMOD_IMAGE_MAX_SIDE = 99
 

@@ -24,7 +24,7 @@ ORIGIN = [(b"origin", b"https://www.reddit.com")]
 
 
 @pytest.fixture
-def eager(settings) -> None:  # noqa: ANN001
+def eager(settings) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
 
 

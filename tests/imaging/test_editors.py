@@ -28,7 +28,7 @@ def png_base64(size: tuple[int, int], colour: tuple[int, int, int]) -> str:
 
 
 @pytest.fixture
-def openai_editor(openai_settings: OpenAIServer, settings) -> OpenAIServer:  # noqa: ANN001
+def openai_editor(openai_settings: OpenAIServer, settings) -> OpenAIServer:
     settings.DIYMOD_IMAGE_EDITOR = "openai"
     settings.DIYMOD_OPENAI_IMAGE_MODEL = "gpt-image-test"
     # The model answers a red square, whatever it is sent.
@@ -91,7 +91,7 @@ def test_other_interventions_stay_local(openai_editor: OpenAIServer, interventio
     assert edited.note == "" and edited.image.width == 300
 
 
-def test_the_local_editor_never_calls_the_model(openai_editor: OpenAIServer, settings) -> None:  # noqa: ANN001
+def test_the_local_editor_never_calls_the_model(openai_editor: OpenAIServer, settings) -> None:
     settings.DIYMOD_IMAGE_EDITOR = "local"
 
     image_edit(image=photo(), intervention="cartoon", filter_texts=["spiders"])

@@ -12,7 +12,7 @@ BEFORE = [("imaging", "0001_initial")]
 AFTER = [("imaging", "0002_image_requests")]
 
 
-def migrate(targets: list[tuple[str, str]]):  # noqa: ANN201
+def migrate(targets: list[tuple[str, str]]):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)

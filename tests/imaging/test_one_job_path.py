@@ -61,7 +61,7 @@ def task_runs() -> Iterator[TaskRuns]:
 
 
 @pytest.fixture
-def refused_url(settings) -> str:  # noqa: ANN001
+def refused_url(settings) -> str:
     """An allowed address where nothing listens: every fetch is a refused connection."""
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))

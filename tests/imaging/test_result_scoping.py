@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("imaging_settings")
 IMAGE_URL = "https://i.redd.it/scoped.jpg"
 
 
-def requested(user: User, *, intervention: str | None = None, filters: list[str] | None = None):  # noqa: ANN201
+def requested(user: User, *, intervention: str | None = None, filters: list[str] | None = None):
     return image_job_request(
         user=user,
         image_url=IMAGE_URL,
@@ -28,7 +28,7 @@ def requested(user: User, *, intervention: str | None = None, filters: list[str]
     )
 
 
-def poll(api_client, **query: str):  # noqa: ANN001, ANN201
+def poll(api_client, **query: str):
     query.setdefault("img_url", IMAGE_URL)
     query.setdefault("filters", json.dumps(["spiders"]))
     return api_client.get(f"/get_img_result?{urlencode(query)}")
@@ -37,7 +37,7 @@ def poll(api_client, **query: str):  # noqa: ANN001, ANN201
 # --- 12.3: scoped to the caller's own requests --------------------------------------------------
 
 
-def test_a_user_who_never_requested_the_job_gets_not_found(api_client, alice, bob) -> None:  # noqa: ANN001
+def test_a_user_who_never_requested_the_job_gets_not_found(api_client, alice, bob) -> None:
     requested(alice)
 
     assert poll(api_client, user_id="bob").json() == {"status": "NOT FOUND"}
@@ -50,7 +50,7 @@ def test_token_mode_answers_only_about_the_token_users_requests(
     api_client,
     alice,
     bob,
-    settings,  # noqa: ANN001
+    settings,
 ) -> None:
     settings.DIYMOD_AUTH = "token"
     requested(alice)
@@ -67,7 +67,7 @@ def test_token_mode_answers_only_about_the_token_users_requests(
 def test_each_user_is_answered_with_the_job_of_their_own_treatment(
     api_client,
     alice,
-    bob,  # noqa: ANN001
+    bob,
 ) -> None:
     grayscale = requested(alice, intervention="grayscale")
     blur = requested(bob, intervention="blur")
@@ -82,21 +82,21 @@ def test_each_user_is_answered_with_the_job_of_their_own_treatment(
 
 
 @pytest.mark.parametrize("img_url", ["", "   ", "https://i.redd.it/never-queued.jpg"])
-def test_an_empty_or_unknown_img_url_is_a_200_not_found(api_client, img_url: str) -> None:  # noqa: ANN001
+def test_an_empty_or_unknown_img_url_is_a_200_not_found(api_client, img_url: str) -> None:
     response = poll(api_client, img_url=img_url)
 
     assert response.status_code == 200 and response.json() == {"status": "NOT FOUND"}
 
 
 @pytest.mark.parametrize("raw", ['["\\ud800"]', '["a\\udfffb", "spiders"]', '["\\ud83d"]'])
-def test_a_lone_surrogate_in_filters_is_a_400_never_a_500(api_client, raw: str) -> None:  # noqa: ANN001
+def test_a_lone_surrogate_in_filters_is_a_400_never_a_500(api_client, raw: str) -> None:
     response = poll(api_client, filters=raw)
 
     assert response.status_code == 400
     assert "filters" in response.json()["message"]
 
 
-def test_a_lone_surrogate_in_filters_on_the_socket_path_finds_nothing(alice) -> None:  # noqa: ANN001
+def test_a_lone_surrogate_in_filters_on_the_socket_path_finds_nothing(alice) -> None:
     from imaging.requests import image_job_wait
 
     requested(alice)

@@ -204,7 +204,7 @@ def user_pks(count: int) -> list[int]:
     return random.sample(range(10**8, 10**9), count)
 
 
-async def wait_until(condition, timeout: float, message: str) -> None:  # noqa: ANN001
+async def wait_until(condition, timeout: float, message: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, message()

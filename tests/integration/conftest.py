@@ -301,7 +301,7 @@ def cluster_factory(cluster_base_env: dict[str, str]) -> Iterator[list[Cluster]]
             cluster.stop()
 
 
-def wait_for(condition, timeout: float, message) -> None:  # noqa: ANN001
+def wait_for(condition, timeout: float, message) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

@@ -138,7 +138,7 @@ async def test_a_redis_outage_keeps_feeds_answering_and_pending_images_are_answe
     cluster_base_env: dict[str, str],
     cluster_factory: list[Cluster],
     redis_server: RedisServer,
-    image_server,  # noqa: ANN001
+    image_server,
 ) -> None:
     cluster = Cluster({**cluster_base_env, "DIYMOD_IMAGE_STUCK_SECONDS": "2"})
     cluster_factory.append(cluster)
@@ -254,7 +254,7 @@ async def test_a_socket_that_never_waited_hears_of_results_finished_in_an_outage
     cluster_base_env: dict[str, str],
     cluster_factory: list[Cluster],
     redis_server: RedisServer,
-    image_server,  # noqa: ANN001
+    image_server,
 ) -> None:
     """Client B's feeds come over HTTP and its socket need not send `wait_for_image`: a job
     that finishes while Redis is down loses its push, and the socket must still be told, once

@@ -83,7 +83,7 @@ class SocketListener:
             await asyncio.gather(self.task, return_exceptions=True)
 
 
-async def until(condition, timeout: float, message) -> None:  # noqa: ANN001
+async def until(condition, timeout: float, message) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

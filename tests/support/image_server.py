@@ -133,10 +133,10 @@ class ImageRequestHandler(BaseHTTPRequestHandler):
     server: ImageHTTPServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: tests read `server.requests` instead of stderr."""
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         self.server.record(self.path, self.headers.get("Host", ""))

@@ -306,10 +306,10 @@ def _request_handler_class(server: OpenAIServer) -> type[BaseHTTPRequestHandler]
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        def log_message(self, format: str, *args: Any) -> None:
             return  # keep test output clean
 
-        def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        def do_POST(self) -> None:
             started = time.monotonic()
             path = self.path.split("?", 1)[0]
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
