@@ -93,6 +93,8 @@ FEED_SEMANTIC_CHARS = 6_500
 KEYWORD_SENTENCES_PER_POST = 2  # key-word sentences scored past the budget, per post
 # e5 costs ~100-500 ms per 100 CJK characters on one (shared) core: a few posts per call.
 E5_POST_CHARS = 80
+E5_MIN_POST_CHARS = 32
+E5_CONTEXT_CHARS = 24
 E5_FEED_CHARS = 480
 ANALYZE_BATCH_POSTS = 25  # the deadline is checked between batches
 PROFILE_VECTOR_CACHE_SIZE = 2048
@@ -350,20 +352,29 @@ class EmbeddedAnalyzer(Analyzer):
             out.append(per_filter)
         return out
 
-    def _cjk_choose(self, posts: list[PostInput], budget: int) -> set[int]:
+    def _cjk_choose(self, posts: list[PostInput], budget: int) -> dict[int, int]:
+        """Post index -> characters e5 reads of it. The call's e5 budget is shared by every
+        mostly-CJK post (down to E5_MIN_POST_CHARS each: the opening of a post carries its
+        topic), so a feed with many of them reads each one shorter instead of leaving most
+        to MiniLM, which is near chance on CJK."""
         if not self.use_cjk:
-            return set()
-        chosen: set[int] = set()
-        for p, post in enumerate(posts):
-            if budget > 0 and mostly_cjk(post.text):
-                chosen.add(p)
-                budget -= min(len(post.text), E5_POST_CHARS)
-        if chosen and e5_get() is None:
-            return set()
+            return {}
+        candidates = [p for p, post in enumerate(posts) if mostly_cjk(post.text)]
+        if not candidates or budget < E5_MIN_POST_CHARS:
+            return {}
+        share = min(E5_POST_CHARS, max(E5_MIN_POST_CHARS, budget // len(candidates)))
+        chosen: dict[int, int] = {}
+        for p in candidates:
+            if budget < E5_MIN_POST_CHARS:
+                break
+            chosen[p] = min(share, budget)
+            budget -= min(len(_e5_text(posts[p], self.use_context)), chosen[p])
+        if e5_get() is None:
+            return {}
         return chosen
 
     def _e5_scores(
-        self, posts: list[PostInput], cjk_posts: set[int], profiles: dict[int, Profile]
+        self, posts: list[PostInput], cjk_posts: dict[int, int], profiles: dict[int, Profile]
     ) -> dict[tuple[int, int], float]:
         if not cjk_posts:
             return {}
@@ -371,7 +382,7 @@ class EmbeddedAnalyzer(Analyzer):
 
         order = sorted(cjk_posts)
         passages = e5_passages(
-            [_e5_text(posts[p], self.use_context)[:E5_POST_CHARS] for p in order]
+            [_e5_text(posts[p], self.use_context)[: cjk_posts[p]] for p in order]
         )
         scores = {}
         for filter_id, profile in profiles.items():
@@ -695,7 +706,11 @@ def alias_specific(alias: str) -> bool:
 
 
 def _e5_text(post: PostInput, context: bool) -> str:
-    return f"{post.context}\n{post.text}" if context and post.context else post.text
+    """The post's text first (a passage is cut short), then its context's first line (the
+    subreddit or the author: a quoted tweet would crowd out the post itself)."""
+    if not (context and post.context):
+        return post.text
+    return f"{post.text}\n{post.context.split(chr(10), 1)[0][:E5_CONTEXT_CHARS]}"
 
 
 # --- units ----------------------------------------------------------------------------------
