@@ -606,6 +606,16 @@ class ProfileMatcher:
         if profile.kind == "entity" and not self.generic:
             aliases += list(profile.names)
         self.aliases = _phrases_pattern(aliases)
+        # Exactly as written, on word boundaries: "LoL" is the game, "lol" is laughter.
+        self.cased = (
+            re.compile(
+                r"(?<![\w\-])(?:"
+                + "|".join(re.escape(n) for n in sorted(profile.cased, key=len, reverse=True))
+                + r")(?:'s|s)?(?![\w]|-\w)"
+            )
+            if profile.cased and not self.generic
+            else None
+        )
         self.nots = _phrases_pattern(list(profile.not_phrases))
         vocabulary = [w for w in profile.vocabulary if w not in profile.aliases]
         self.vocabulary_patterns = [
@@ -615,8 +625,10 @@ class ProfileMatcher:
     def hits(self, text: str) -> WordHits:
         masked = [m.span() for m in self.nots.finditer(text)] if self.nots else []
         matched: list[tuple[int, int]] = []
-        if self.aliases is not None:
-            for found in self.aliases.finditer(text):
+        for pattern in (self.aliases, self.cased):
+            if pattern is None:
+                continue
+            for found in pattern.finditer(text):
                 span = found.span()
                 if not any(s < span[1] and span[0] < e for s, e in masked):
                     matched.append(span)
