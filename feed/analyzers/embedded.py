@@ -61,10 +61,10 @@ from feed.profiles import Library, Profile, library_get, profile_resolve
 class MatchParams:
     """The fitted thresholds and weights (bench/calibrate.py, docs/BENCHMARKS.md)."""
 
-    topic: float = 0.36  # semantic + boosts at or above it: a topic matches
+    topic: float = 0.35  # semantic + boosts at or above it: a topic matches
     alias_boost: float = 0.15  # added when a specific alias (or a generic key word) is named
-    weak_boost: float = 0.05  # added when only short, ambiguous aliases are named
-    vocab_boost: float = 0.04  # per distinct vocabulary word, up to VOCAB_CAP of them
+    weak_boost: float = 0.03  # added when only short, ambiguous aliases are named
+    vocab_boost: float = 0.0  # per distinct vocabulary word, up to VOCAB_CAP of them
     cjk: float = 0.03  # e5 cosine above the filter's background that counts as `topic`
     entity: float = -1.0  # an entity named by a specific alias also needs this semantic score
     entity_weak: float = -1.0  # ... and one named by short aliases only, this one
@@ -697,14 +697,16 @@ def _phrases_pattern(phrases: list[str]) -> re.Pattern[str] | None:
 
 
 def _latin_phrase(phrase: str) -> str:
-    body = re.escape(phrase).replace(r"\ ", r"[\s\-]+")
+    # Words of a phrase may be joined by spaces or hyphens, and carry a possessive ("Tesla's
+    # Tower" is "tesla tower"), written with either apostrophe.
+    body = re.escape(phrase).replace(r"\ ", r"(?:['’]s)?[\s\-]+")
     if not phrase[-1].isalpha():
         return body
     if phrase.endswith(("s", "x", "z", "ch", "sh")):
-        return body + "(?:'s|es)?"
+        return body + "(?:['’]s|es)?"
     if len(phrase) > 2 and phrase[-1] == "y" and phrase[-2] not in "aeiou":
-        return body[:-1] + "(?:y|y's|ies)"
-    return body + "(?:'s|s)?"
+        return body[:-1] + "(?:y|y['’]s|ies)"
+    return body + "(?:['’]s|s)?"
 
 
 def alias_specific(alias: str) -> bool:

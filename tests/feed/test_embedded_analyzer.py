@@ -209,6 +209,8 @@ def test_filter_alternatives_drop_generic_words_and_mark_names() -> None:
         ("box", "three boxes", ["boxes"]),
         ("puppy", "the puppies slept", ["puppies"]),
         ("spider man", "Spider-Man swings", ["Spider-Man"]),
+        ("tesla tower", "Tesla’s Tower stood on Long Island", ["Tesla’s Tower"]),
+        ("rat", "the rat’s tail", ["rat’s"]),
         ("猫", "熊猫很可爱", []),  # one CJK character inside a longer word: not the alias
         ("猫", "我的猫。", ["猫"]),
         ("工作", "找工作", ["工作"]),  # two characters or more match anywhere
