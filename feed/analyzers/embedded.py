@@ -5,10 +5,13 @@ else the shipped topic library, else a generic profile built from the text). A p
 against the profile on two surfaces, its text (with its platform context: subreddit, author,
 quoted tweet) and its images' alt texts, with these legs:
 - semantic: the best MiniLM cosine of any sentence to any of the profile's descriptions;
-  mostly-CJK posts are scored with multilingual e5 instead (e5.py), on their own threshold;
-- aliases: a mention of one of the profile's aliases (word boundaries, case-insensitive), after
-  its "not" phrases (look-alikes: "spider-man" for spiders) are masked. Generic profiles use the
-  filter's own key words instead (lexical.py: inflections, the capital-letter name guard);
+  mostly-CJK posts are scored with multilingual e5 instead (e5.py: above the filter's
+  background), on their own threshold;
+- aliases: a mention of one of the profile's aliases (word boundaries, case-insensitive; its
+  `cased` names exactly as written), after its "not" phrases (look-alikes: "spider-man" for
+  spiders) are masked. A specific mention (several words, a long name, two different aliases,
+  the community in the context) boosts fully; a lone short alias only weakly. Generic profiles
+  use the filter's own key words instead (lexical.py: inflections, the capital-letter guard);
 - vocabulary: distinct supporting words, weak evidence that only adds up;
 - detector: for categories of language ("profanity": word lists, wordlists.py).
 The profile's kind picks the rule: an entity needs a mention of a name or alias (precision
