@@ -93,13 +93,13 @@ def embedded_analyzer_get(*, model_profiles: bool = True) -> Analyzer:
 
 def model_profiles_enabled() -> bool:
     """Filter profiles written by the model: with an OpenAI key, unless switched off."""
-    choice = str(getattr(settings, "DIYMOD_MODEL_PROFILES", "auto") or "auto").lower()
+    choice = str(settings.DIYMOD_MODEL_PROFILES or "auto").lower()
     return choice != "off" and bool(settings.OPENAI_API_KEY)
 
 
 def analyzer_choice() -> str:
     """ "openai" or "embedded" from DIYMOD_ANALYZER ("auto": openai when a key is set)."""
-    choice = str(getattr(settings, "DIYMOD_ANALYZER", "auto") or "auto").lower()
+    choice = str(settings.DIYMOD_ANALYZER or "auto").lower()
     if choice == "auto":
         return "openai" if settings.OPENAI_API_KEY else "embedded"
     return choice

@@ -5,10 +5,13 @@ else the shipped topic library, else a generic profile built from the text). A p
 against the profile on two surfaces, its text (with its platform context: subreddit, author,
 quoted tweet) and its images' alt texts, with these legs:
 - semantic: the best MiniLM cosine of any sentence to any of the profile's descriptions;
-  mostly-CJK posts are scored with multilingual e5 instead (e5.py), on their own threshold;
-- aliases: a mention of one of the profile's aliases (word boundaries, case-insensitive), after
-  its "not" phrases (look-alikes: "spider-man" for spiders) are masked. Generic profiles use the
-  filter's own key words instead (lexical.py: inflections, the capital-letter name guard);
+  mostly-CJK posts are scored with multilingual e5 instead (e5.py: above the filter's
+  background), on their own threshold;
+- aliases: a mention of one of the profile's aliases (word boundaries, case-insensitive; its
+  `cased` names exactly as written), after its "not" phrases (look-alikes: "spider-man" for
+  spiders) are masked. A specific mention (several words, a long name, two different aliases,
+  the community in the context) boosts fully; a lone short alias only weakly. Generic profiles
+  use the filter's own key words instead (lexical.py: inflections, the capital-letter guard);
 - vocabulary: distinct supporting words, weak evidence that only adds up;
 - detector: for categories of language ("profanity": word lists, wordlists.py).
 The profile's kind picks the rule: an entity needs a mention of a name or alias (precision
@@ -62,16 +65,19 @@ from feed.wording import DEFAULT_WARNING, REWRITE_NOTE
 class MatchParams:
     """The fitted thresholds and weights (bench/calibrate.py, docs/BENCHMARKS.md)."""
 
-    topic: float = 0.36  # semantic + boosts at or above it: a topic matches
-    alias_boost: float = 0.15  # added when an alias (or a generic filter's key word) is named
-    vocab_boost: float = 0.04  # per distinct vocabulary word, up to VOCAB_CAP of them
-    cjk: float = 0.815  # e5 cosine that counts as `topic` for mostly-CJK posts
-    entity: float = -1.0  # an entity named by an alias also needs this semantic score
+    topic: float = 0.35  # semantic + boosts at or above it: a topic matches
+    alias_boost: float = 0.15  # added when a specific alias (or a generic key word) is named
+    weak_boost: float = 0.03  # added when only short, ambiguous aliases are named
+    vocab_boost: float = 0.0  # per distinct vocabulary word, up to VOCAB_CAP of them
+    cjk: float = 0.03  # e5 cosine above the filter's background that counts as `topic`
+    entity: float = -1.0  # an entity named by a specific alias also needs this semantic score
+    entity_weak: float = -1.0  # ... and one named by short aliases only, this one
 
     def tag(self) -> str:
         return (
-            f"t{self.topic:.3f}-a{self.alias_boost:.3f}-v{self.vocab_boost:.3f}"
-            f"-c{self.cjk:.3f}-e{self.entity:.3f}"
+            f"t{self.topic:.3f}-a{self.alias_boost:.3f}-w{self.weak_boost:.3f}"
+            f"-v{self.vocab_boost:.3f}-c{self.cjk:.3f}-e{self.entity:.3f}"
+            f"-ew{self.entity_weak:.3f}"
         )
 
 
@@ -83,17 +89,26 @@ FILTER_TEMPLATE = "a post about {}"
 # cos(u, f) - w * cos(u, g) = u . (f - w g) for unit vectors, so it is folded into the filter.
 NULL_FILTER_TEXT = FILTER_TEMPLATE.format("something")
 NULL_FILTER_WEIGHT = 0.5
-# Characters of sentences the semantic leg embeds per analyze() call (about 2,300 tokens,
-# ~0.4 s on one core): the bound that keeps a cold 50-post page inside its latency target.
-FEED_SEMANTIC_CHARS = 9_000
-KEYWORD_SENTENCES_PER_POST = 4  # key-word sentences scored past the budget, per post
+# Characters of sentences the semantic leg embeds per analyze() call (about 1,700 tokens),
+# plus the key-word sentences: the bound that keeps a cold 50-post page inside its latency
+# target. On the labelled real posts 6,500 and 2 decide exactly as 9,000 and 4 did (a quarter
+# fewer tokens on the bench page); 4,500 loses recall (docs/BENCHMARKS.md).
+FEED_SEMANTIC_CHARS = 6_500
+KEYWORD_SENTENCES_PER_POST = 2  # key-word sentences scored past the budget, per post
 # e5 costs ~100-500 ms per 100 CJK characters on one (shared) core: a few posts per call.
 E5_POST_CHARS = 80
+E5_MIN_POST_CHARS = 32
+E5_CONTEXT_CHARS = 24
 E5_FEED_CHARS = 480
 ANALYZE_BATCH_POSTS = 25  # the deadline is checked between batches
 PROFILE_VECTOR_CACHE_SIZE = 2048
 CONTEXT_RANK = 0  # the context line is read with the titles
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+CJK_NOT_READ = -9.0  # Surface.cjk of a post e5 did not read
+# A specific alias: several words, or a Latin name this long, or a CJK word this long.
+SPECIFIC_LATIN_CHARS = 8
+SPECIFIC_CJK_CHARS = 3
+_CJK_CLASS = r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]"
+_CJK_CHAR = re.compile(_CJK_CLASS)
 
 
 @dataclass
@@ -113,9 +128,10 @@ class Surface:
     """The evidence one surface (text+context, or alt texts) gives for one (post, profile)."""
 
     semantic: float = -1.0  # best MiniLM cosine of a unit to a description; -1: none read
-    cjk: float = -1.0  # e5 cosine (mostly-CJK posts); -1: not read with e5
+    cjk: float = CJK_NOT_READ  # e5 cosine above the profile's background (mostly-CJK posts)
     aliases: list[str] = field(default_factory=list)  # exact substrings of the post text
     alias_in_context: bool = False
+    generic: bool = False  # the aliases are a generic profile's own key words
     vocabulary: int = 0  # distinct vocabulary terms named
     detector: list[str] = field(default_factory=list)  # detector passages (sentences)
     unit_scores: list[tuple[str, float]] = field(default_factory=list)  # post sentences only
@@ -123,6 +139,17 @@ class Surface:
     @property
     def named(self) -> bool:
         return bool(self.aliases) or self.alias_in_context
+
+    @property
+    def specific(self) -> bool:
+        """Named by something rare enough to mean the topic by itself: a phrase of several
+        words, a long name, two different aliases, the platform context (a community's
+        name), or the user's own key words. A lone short alias ("GPU", "car", "arxiv", a
+        two-character CJK word) is ambiguous and needs support from the other legs."""
+        if self.alias_in_context or (self.generic and self.aliases):
+            return True
+        distinct = {alias.lower() for alias in self.aliases}
+        return len(distinct) >= 2 or any(alias_specific(alias) for alias in distinct)
 
 
 @dataclass
@@ -153,6 +180,7 @@ class EmbeddedAnalyzer(Analyzer):
         # Model-written profiles (feed/profiles/model.py), consulted first when given.
         self.profile_source = profile_source
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._e5_vectors: OrderedDict[str, tuple[np.ndarray, float]] = OrderedDict()
         self._vectors_lock = threading.Lock()
         self._profiles: OrderedDict[str, Profile] = OrderedDict()
         self._nearest: tuple[list[Profile], np.ndarray] | None = None
@@ -229,17 +257,22 @@ class EmbeddedAnalyzer(Analyzer):
         self._cache_put(key, rows)
         return rows
 
-    def _profile_e5_vectors(self, profile: Profile) -> np.ndarray:
-        from feed.analyzers.e5 import e5_queries
+    def _profile_e5_vectors(self, profile: Profile) -> tuple[np.ndarray, float]:
+        """e5 query rows for a profile and its background (e5.e5_bias), cached together."""
+        from feed.analyzers.e5 import e5_bias, e5_queries
 
         key = f"e5\x1f{profile.key}\x1f{hash((profile.names, profile.descriptions))}"
         with self._vectors_lock:
-            cached = self._vectors.get(key)
+            cached = self._e5_vectors.get(key)
         if cached is not None:
             return cached
         rows = e5_queries([*profile.names[:2], *profile.descriptions[:3]])
-        self._cache_put(key, rows)
-        return rows
+        entry = (rows, e5_bias(rows))
+        with self._vectors_lock:
+            self._e5_vectors[key] = entry
+            while len(self._e5_vectors) > PROFILE_VECTOR_CACHE_SIZE:
+                self._e5_vectors.popitem(last=False)
+        return entry
 
     def _cache_put(self, key: str, rows: np.ndarray) -> None:
         with self._vectors_lock:
@@ -320,20 +353,29 @@ class EmbeddedAnalyzer(Analyzer):
             out.append(per_filter)
         return out
 
-    def _cjk_choose(self, posts: list[PostInput], budget: int) -> set[int]:
+    def _cjk_choose(self, posts: list[PostInput], budget: int) -> dict[int, int]:
+        """Post index -> characters e5 reads of it. The call's e5 budget is shared by every
+        mostly-CJK post (down to E5_MIN_POST_CHARS each: the opening of a post carries its
+        topic), so a feed with many of them reads each one shorter instead of leaving most
+        to MiniLM, which is near chance on CJK."""
         if not self.use_cjk:
-            return set()
-        chosen: set[int] = set()
-        for p, post in enumerate(posts):
-            if budget > 0 and mostly_cjk(post.text):
-                chosen.add(p)
-                budget -= min(len(post.text), E5_POST_CHARS)
-        if chosen and e5_get() is None:
-            return set()
+            return {}
+        candidates = [p for p, post in enumerate(posts) if mostly_cjk(post.text)]
+        if not candidates or budget < E5_MIN_POST_CHARS:
+            return {}
+        share = min(E5_POST_CHARS, max(E5_MIN_POST_CHARS, budget // len(candidates)))
+        chosen: dict[int, int] = {}
+        for p in candidates:
+            if budget < E5_MIN_POST_CHARS:
+                break
+            chosen[p] = min(share, budget)
+            budget -= min(len(_e5_text(posts[p], self.use_context)), chosen[p])
+        if e5_get() is None:
+            return {}
         return chosen
 
     def _e5_scores(
-        self, posts: list[PostInput], cjk_posts: set[int], profiles: dict[int, Profile]
+        self, posts: list[PostInput], cjk_posts: dict[int, int], profiles: dict[int, Profile]
     ) -> dict[tuple[int, int], float]:
         if not cjk_posts:
             return {}
@@ -341,12 +383,12 @@ class EmbeddedAnalyzer(Analyzer):
 
         order = sorted(cjk_posts)
         passages = e5_passages(
-            [_e5_text(posts[p], self.use_context)[:E5_POST_CHARS] for p in order]
+            [_e5_text(posts[p], self.use_context)[: cjk_posts[p]] for p in order]
         )
         scores = {}
         for filter_id, profile in profiles.items():
-            rows = self._profile_e5_vectors(profile)
-            best = (passages @ rows.T).max(axis=1)
+            rows, bias = self._profile_e5_vectors(profile)
+            best = (passages @ rows.T).max(axis=1) - bias
             for index, p in enumerate(order):
                 scores[(p, filter_id)] = float(best[index])
         return scores
@@ -405,7 +447,8 @@ class EmbeddedAnalyzer(Analyzer):
     ) -> tuple[Surface, Surface]:
         rows = self._profile_vectors(profile)
         matcher = profile_matcher(profile)
-        text, image = Surface(), Surface()
+        generic = profile.source == "generic"
+        text, image = Surface(generic=generic), Surface(generic=generic)
         vocab: dict[bool, set[str]] = {False: set(), True: set()}
         for u, unit in enumerate(post_unit_list):
             found = hits.get((p, u, spec.id))
@@ -448,15 +491,19 @@ class EmbeddedAnalyzer(Analyzer):
         """The surface's score on the topic scale, or None when the profile's rule refuses."""
         params = self.params
         base = surface.semantic
-        if surface.cjk >= 0:
+        if surface.cjk > CJK_NOT_READ:
             base = surface.cjk - params.cjk + params.topic
         if profile.kind == "category" and profile.source != "generic":
             return 1.0 if (surface.detector or surface.named) else None
         if profile.kind == "entity" and profile.source != "generic":
-            return base + params.alias_boost if surface.named and base >= params.entity else None
-        boost = params.alias_boost * surface.named
-        boost += params.vocab_boost * min(surface.vocabulary, VOCAB_CAP)
-        return base + boost
+            gate = params.entity if surface.specific else params.entity_weak
+            return base + params.alias_boost if surface.named and base >= gate else None
+        return base + self._boost(surface)
+
+    def _boost(self, surface: Surface) -> float:
+        params = self.params
+        boost = params.alias_boost if surface.specific else params.weak_boost * surface.named
+        return boost + params.vocab_boost * min(surface.vocabulary, VOCAB_CAP)
 
     def surface_matches(self, surface: Surface, profile: Profile) -> bool:
         score = self.surface_score(surface, profile)
@@ -495,9 +542,7 @@ class EmbeddedAnalyzer(Analyzer):
         carry the topic; the first sentence when only the context or the model saw it."""
         params = self.params
         found = [*surface.aliases, *surface.detector]
-        boost = params.alias_boost * surface.named + params.vocab_boost * min(
-            surface.vocabulary, VOCAB_CAP
-        )
+        boost = self._boost(surface)
         if profile.kind == "topic" or profile.source == "generic":
             found += [text for text, score in surface.unit_scores if score + boost >= params.topic]
         if not found:
@@ -562,6 +607,16 @@ class ProfileMatcher:
         if profile.kind == "entity" and not self.generic:
             aliases += list(profile.names)
         self.aliases = _phrases_pattern(aliases)
+        # Exactly as written, on word boundaries: "LoL" is the game, "lol" is laughter.
+        self.cased = (
+            re.compile(
+                r"(?<![\w\-])(?:"
+                + "|".join(re.escape(n) for n in sorted(profile.cased, key=len, reverse=True))
+                + r")(?:'s|s)?(?![\w]|-\w)"
+            )
+            if profile.cased and not self.generic
+            else None
+        )
         self.nots = _phrases_pattern(list(profile.not_phrases))
         vocabulary = [w for w in profile.vocabulary if w not in profile.aliases]
         self.vocabulary_patterns = [
@@ -571,8 +626,10 @@ class ProfileMatcher:
     def hits(self, text: str) -> WordHits:
         masked = [m.span() for m in self.nots.finditer(text)] if self.nots else []
         matched: list[tuple[int, int]] = []
-        if self.aliases is not None:
-            for found in self.aliases.finditer(text):
+        for pattern in (self.aliases, self.cased):
+            if pattern is None:
+                continue
+            for found in pattern.finditer(text):
                 span = found.span()
                 if not any(s < span[1] and span[0] < e for s, e in masked):
                     matched.append(span)
@@ -618,23 +675,57 @@ def profile_matcher(profile: Profile) -> ProfileMatcher:
 
 
 def _phrases_pattern(phrases: list[str]) -> re.Pattern[str] | None:
-    """One case-insensitive pattern: Latin phrases on word boundaries with an optional plural
-    or possessive ending, CJK phrases anywhere (CJK is written without spaces)."""
+    """One case-insensitive pattern: Latin phrases on word boundaries with the plural or
+    possessive their ending allows (rat: rats, rat's, never "rates"; box: boxes; puppy:
+    puppies), CJK phrases anywhere (CJK is written without spaces), except that a single CJK
+    character must touch a boundary on one side at least (猫 alone, not inside 熊猫)."""
     latin: list[str] = []
     cjk: list[str] = []
     for phrase in sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True):
         (cjk if _CJK_CHAR.search(phrase) else latin).append(phrase)
     parts = []
     if latin:
-        body = "|".join(re.escape(phrase).replace(r"\ ", r"[\s\-]+") for phrase in latin)
-        parts.append(rf"(?<![\w\-])(?:{body})(?:'s|s|es)?(?![\w]|-\w)")
+        body = "|".join(_latin_phrase(phrase) for phrase in latin)
+        parts.append(rf"(?<![\w\-])(?:{body})(?![\w]|-\w)")
     if cjk:
-        parts.append("|".join(re.escape(phrase) for phrase in cjk))
+        for phrase in cjk:
+            escaped = re.escape(phrase)
+            if len(phrase) == 1 and _CJK_CHAR.match(phrase):
+                parts.append(rf"(?:(?<!{_CJK_CLASS}){escaped}|{escaped}(?!{_CJK_CLASS}))")
+            else:
+                parts.append(escaped)
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
+def _latin_phrase(phrase: str) -> str:
+    # Words of a phrase may be joined by spaces or hyphens, and carry a possessive ("Tesla's
+    # Tower" is "tesla tower"), written with either apostrophe.
+    body = re.escape(phrase).replace(r"\ ", r"(?:['’]s)?[\s\-]+")
+    if not phrase[-1].isalpha():
+        return body
+    if phrase.endswith(("s", "x", "z", "ch", "sh")):
+        return body + "(?:['’]s|es)?"
+    if len(phrase) > 2 and phrase[-1] == "y" and phrase[-2] not in "aeiou":
+        return body[:-1] + "(?:y|y['’]s|ies)"
+    return body + "(?:['’]s|s)?"
+
+
+def alias_specific(alias: str) -> bool:
+    """A mention that means its topic by itself (Surface.specific)."""
+    alias = alias.strip()
+    if re.search(r"[\s\-]", alias):
+        return True
+    if _CJK_CHAR.search(alias):
+        return len(alias) >= SPECIFIC_CJK_CHARS
+    return len(alias) >= SPECIFIC_LATIN_CHARS
+
+
 def _e5_text(post: PostInput, context: bool) -> str:
-    return f"{post.context}\n{post.text}" if context and post.context else post.text
+    """The post's text first (a passage is cut short), then its context's first line (the
+    subreddit or the author: a quoted tweet would crowd out the post itself)."""
+    if not (context and post.context):
+        return post.text
+    return f"{post.text}\n{post.context.split(chr(10), 1)[0][:E5_CONTEXT_CHARS]}"
 
 
 # --- units ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 # A sentence: a run up to terminal punctuation or a line break (titles are their own line).
 SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|(?=\n)|$)")
+_SHORT_CVC = re.compile(r"[^aeiou][aeiou][^aeiouwxy]")
 TOKEN = re.compile(r"[A-Za-z][A-Za-z']*(?:-[A-Za-z][A-Za-z']*)*")
 ALTERNATIVE_SPLIT = re.compile(r"\s*(?:,|;|/|&|\+|\band\b|\bor\b)\s*", re.IGNORECASE)
 GENERIC_WORDS = frozenset(
@@ -74,16 +75,20 @@ def word_stem(word: str) -> str:
     if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
         return word[:-1]
     if word.endswith("ing") and len(word) > 5:
-        return _undouble(word[:-3])
+        return _suffix_stem(word[:-3])
     if word.endswith("ed") and len(word) > 4:
-        return _undouble(word[:-2])
+        return _suffix_stem(word[:-2])
     return word
 
 
-def _undouble(stem: str) -> str:
+def _suffix_stem(stem: str) -> str:
     # "stopped" -> "stopp" -> "stop": a doubled final consonant comes from the suffix.
     if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
         return stem[:-1]
+    # "coding" -> "cod" -> "code": a short consonant-vowel-consonant stem lost its silent e
+    # (else "coding" would read as the fish, and never as "code").
+    if _SHORT_CVC.fullmatch(stem):
+        return stem + "e"
     return stem
 
 

@@ -160,7 +160,7 @@ def minilm_load() -> MiniLM:
     import onnxruntime
     import tokenizers
 
-    threads = int(getattr(settings, "DIYMOD_ONNX_THREADS", 1) or 1)
+    threads = int(settings.DIYMOD_ONNX_THREADS)
     session = onnxruntime.InferenceSession(
         str(directory / "onnx" / "model.onnx"),
         sess_options=_session_options(threads),

