@@ -11,6 +11,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from diymod import realtime
+from feed.services import feed_moderate, feed_unmodified
 from filters.models import User
 from imaging.jobs import image_processed_event
 from imaging.models import ImageJob
@@ -38,15 +39,10 @@ def threaded_db(function: Any, executor: ThreadPoolExecutor | None = None) -> An
 def feed_moderate_in_thread(
     *, user: User, url: str, body: str, base_url: str | None, cancelled: threading.Event
 ) -> Any:
-    # Imported late: feed.services imports the analyzers; the socket module stays light.
-    from feed.services import feed_moderate
-
     return feed_moderate(user=user, url=url, body=body, base_url=base_url, cancelled=cancelled)
 
 
 def feed_unmodified_in_thread(url: str, body: str) -> str:
-    from feed.services import feed_unmodified
-
     return feed_unmodified(url=url, body=body)
 
 
