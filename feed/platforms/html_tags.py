@@ -26,9 +26,12 @@ _TOKEN = re.compile(
     re.DOTALL,
 )
 _T = TypeVar("_T")
+# One attribute: its name and, after `=`, its value as written: quoted (the quotes kept, see
+# `_value_unquote`) or bare. A quote opens a value only if it closes in the tag; else the
+# value is bare and runs to a space, so it holds no second quote of its kind.
 _ATTRIBUTE = re.compile(
     r"""([^\t\n\f\r />"'=][^\t\n\f\r />=]*+)"""
-    r"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"([^"]*+)"|'([^']*+)'|([^\t\n\f\r >]*+)))?"""
+    r"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+("[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+))?"""
 )
 RAW_TEXT_ELEMENTS = frozenset(
     {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript"}
@@ -134,10 +137,20 @@ def attribute_spans(source: str, tag: Tag) -> list[tuple[str, int, int, tuple[in
     """(lower-cased name, attribute start, attribute end, raw value span or None) in order."""
     spans = []
     for match in _ATTRIBUTE.finditer(source, tag.name_end, tag.end - 1):
-        group = 2 if match.group(2) is not None else 3 if match.group(3) is not None else 4
-        value = match.span(group) if match.group(group) is not None else None
-        spans.append((match.group(1).lower(), match.start(), match.end(), value))
+        value = match.group(2)
+        span = None if value is None else match.span(2)
+        if span is not None and _value_unquote(value) is not value:
+            span = (span[0] + 1, span[1] - 1)
+        spans.append((match.group(1).lower(), match.start(), match.end(), span))
     return spans
+
+
+def _value_unquote(value: str) -> str:
+    """A value as `_ATTRIBUTE` reads it, without its quotes if it has them: a bare value that
+    starts with a quote holds no other of its kind, so it cannot also end with one."""
+    if len(value) > 1 and value[0] in "\"'" and value[-1] == value[0]:
+        return value[1:-1]
+    return value
 
 
 class Attributes(Mapping[str, str]):
@@ -147,11 +160,11 @@ class Attributes(Mapping[str, str]):
 
     __slots__ = ("_raw",)
 
-    def __init__(self, raw: dict[str, str]) -> None:
+    def __init__(self, raw: dict[str, str]) -> None:  # values as `_ATTRIBUTE` reads them
         self._raw = raw
 
     def __getitem__(self, name: str) -> str:
-        value = self._raw[name]
+        value = _value_unquote(self._raw[name])
         return entities_decode(value) if "&" in value else value
 
     @overload
@@ -162,6 +175,7 @@ class Attributes(Mapping[str, str]):
         value = self._raw.get(name)
         if value is None:
             return default
+        value = _value_unquote(value)
         return entities_decode(value) if "&" in value else value
 
     def __contains__(self, name: object) -> bool:
@@ -178,12 +192,11 @@ class Attributes(Mapping[str, str]):
 
 
 def tag_attributes_parse(source: str, tag: Tag) -> Attributes:
-    raw: dict[str, str] = {}
-    # Back to front, so the first occurrence of a name is the one kept.
-    for name, double, single, bare in reversed(
-        _ATTRIBUTE.findall(source, tag.name_end, tag.end - 1)
-    ):
-        raw[name.lower()] = double or single or bare  # at most one took part; a bare name: ""
+    found = _ATTRIBUTE.findall(source, tag.name_end, tag.end - 1)  # a bare name reads ""
+    raw = dict(reversed(found))  # back to front: the first occurrence of a name is kept
+    names = "".join(raw)
+    if names.lower() != names:  # `lower()` changes a character whatever surrounds it
+        raw = {name.lower(): value for name, value in reversed(found)}
     return Attributes(raw)
 
 
@@ -234,21 +247,26 @@ def _elements_find(
     templates = 0
     static_ends = names_wanted | {"template"}
     pattern, position, tracked_changed = _EVERY_TAG, 0, True
-    hint_at = -1  # where the hint next matches from `position` on, when skipping
+    patterns: dict[tuple[str, ...], re.Pattern[str]] = {}  # by the tracked names, in order
+    # Where the hint next matches from `position` on (skipping only): a start tag the hint
+    # matches in ends after it, and one that ends before it holds no match.
+    hint_at = -1 if skip else length
     while True:
         if tracked_changed:
-            pattern = _EVERY_TAG
-            if skip and len(tracked) <= len(static_ends) + _MOST_DYNAMIC_NAMES:
-                pattern = _skip_pattern(names_wanted, frozenset(tracked) - static_ends)
+            names = tuple(tracked)
+            pattern = patterns.get(names, _EVERY_TAG)
+            if pattern is _EVERY_TAG and skip:
+                if len(tracked) <= len(static_ends) + _MOST_DYNAMIC_NAMES:
+                    pattern = _skip_pattern(names_wanted, frozenset(tracked) - static_ends)
+                patterns[names] = pattern
             tracked_changed = False
+        if hint_at < position:
+            found = hint(source, position)
+            hint_at = found.start() if found is not None else length
         if pattern is _EVERY_TAG:
             match = pattern.match(source, position)
         else:
-            # A start tag the hint matches in ends after the hint's next match: a skip that
-            # stops there never passes over such a tag.
-            if hint_at < position:
-                found = hint(source, position)
-                hint_at = found.start() if found is not None else length
+            # The skip stops at the hint's next match: it never passes over a tag it is in.
             match = pattern.match(source, position, hint_at)
             assert match is not None  # every part of the pattern is optional
             if match.group(2) is None:  # stopped before a token the skip could not read whole
@@ -269,16 +287,18 @@ def _elements_find(
         start, end, name_end = match.start(1) - 1, match.end(), match.end(2)
         if source[end - 1] != ">":
             break  # a tag cut off by the end of the document is dropped, as browsers do
-        position, name, closing = end, raw_name.lower(), match.group(1) == "/"
-        tag = Tag(start, end, name, closing, name_end)
-        if closing:
+        position, name = end, raw_name.lower()
+        if match.group(1):  # an end tag
             if name == "template" and templates:
                 templates -= 1
             if tracked.get(name):
-                _close(elements, open_stack, tracked, tag)
+                _close(elements, open_stack, tracked, name, start, end)
                 tracked_changed = True
             continue
-        if name in names_wanted or hint(source, name_end, end):
+        if name in names_wanted or (
+            (hint_at < end or not skip) and hint(source, name_end, end) is not None
+        ):
+            tag = Tag(start, end, name, False, name_end)
             parent = open_stack[-1].index if open_stack else -1
             attributes = tag_attributes_parse(source, tag)
             element = Element(tag, attributes, parent, templates > 0)
@@ -324,13 +344,15 @@ def _skip_pattern_compile(starts: frozenset[str], ends: frozenset[str]) -> re.Pa
     as `_TOKEN` reads them (see `_STRICT_BODY`); then the next tag if it is named there and
     ends before the end position (slash, name), else nothing.
 
-    Names are compared ignoring case, which matches at least every spelling `str.lower()` maps
-    onto them; extra stops are harmless, the loop decides. Every repetition is possessive, so a
+    Only names of ASCII characters without capitals are passed over, compared as they are:
+    `str.lower()` leaves those unchanged (and maps no other name onto ASCII letters but the
+    Kelvin sign's), so every name the loop would take for one in `starts` or `ends` stops the
+    skip; extra stops are harmless, the loop decides. Every repetition is possessive, so a
     match is linear in what it reads, and each match call starts where the last one ended."""
-    name_ends = rf"(?:[{_S}/>]|\Z)"
+    plain_name = rf"[a-z][^{_S}/>A-Z\x80-\U0010ffff]*+(?=[{_S}/>])"
     other_tags = (
-        rf"<(?:(?!(?i:{_names_alternation(starts)}){name_ends}){_STRICT_NAME}{_STRICT_BODY}"
-        rf"|/(?!(?i:{_names_alternation(ends)}){name_ends}){_STRICT_NAME}{_STRICT_BODY})"
+        rf"<(?:(?!(?:{_names_alternation(starts)})[{_S}/>]){plain_name}{_STRICT_BODY}"
+        rf"|/(?!(?:{_names_alternation(ends)})[{_S}/>]){plain_name}{_STRICT_BODY})"
     )
     candidate = rf"(?:<(/?)({_STRICT_NAME}){_STRICT_BODY})?"
     return re.compile(rf"(?:{other_tags}|{_STRICT_NON_TAGS})*+{candidate}", re.DOTALL)
@@ -376,21 +398,25 @@ class _Open:
 
 
 def _close(
-    elements: list[Element], open_stack: list[_Open], tracked: dict[str, int], tag: Tag
+    elements: list[Element],
+    open_stack: list[_Open],
+    tracked: dict[str, int],
+    name: str,
+    start: int,
+    end: int,
 ) -> None:
-    """Apply an end tag whose name is tracked. Whatever it closes, the recorded elements opened
-    inside are closed too: each walk down the stack pops what it passed, so hostile nesting
-    costs linear time overall."""
-    name = tag.name
+    """Apply an end tag (`name`, from `start` to `end`) whose name is tracked. Whatever it
+    closes, the recorded elements opened inside are closed too: each walk down the stack pops
+    what it passed, so hostile nesting costs linear time overall."""
     for position in range(len(open_stack) - 1, -1, -1):
         entry = open_stack[position]
         if entry.same_names.get(name):  # an unrecorded namesake opened inside this entry
-            _pop_to(elements, open_stack, tracked, position + 1, tag.start, tag.start)
+            _pop_to(elements, open_stack, tracked, position + 1, start, start)
             entry.same_names[name] -= 1
             return
         if entry.name == name:
-            _pop_to(elements, open_stack, tracked, position + 1, tag.start, tag.start)
-            _pop_to(elements, open_stack, tracked, position, tag.start, tag.end)
+            _pop_to(elements, open_stack, tracked, position + 1, start, start)
+            _pop_to(elements, open_stack, tracked, position, start, end)
             return
 
 
