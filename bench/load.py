@@ -7,7 +7,7 @@ scaled-out configuration (PostgreSQL + Redis on loopback), from a second process
 For each web-process count, and each (feed, concurrency) pair, a generator subprocess runs
 `concurrency` clients posting /get_feed back to back for `--seconds`, spread round-robin over
 the web processes (as a load balancer would), while `--sockets` WebSockets stay open and ping
-every 2 s. It reports throughput (median of 3 s windows, with their range), latency
+every 2 s. It reports throughput (over the row, with the range of 3 s windows), latency
 percentiles, errors (non-200 answers, exceptions, socket failures and unanswered pings) and
 each row's ratio to its baseline in the same run. The web process is the deployed one
 (`python -m diymod.web`: keep-alive cadence and collector tuning from settings); after the
@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -222,11 +222,22 @@ class Row:
     feed: str
     concurrency: int
     result: dict
-    baseline: Row | None = None  # the row this one is compared with, from the same run
+    rss: float  # the web processes' largest RSS (MB) at the end of the row
+    # The rows this one is compared with, from the same run: one process without idle
+    # sockets, same feed and concurrency, before and after the idle-socket rows.
+    baselines: list[Row] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
-        return median(window_rates(self.result))
+        return len(self.result["latencies"]) / max(self.result["elapsed"], 1e-9)
+
+    def versus(self) -> tuple[float, float] | None:
+        """(req/s, p50) over the mean of the baselines'."""
+        if not self.baselines:
+            return None
+        rate = sum(row.rate for row in self.baselines) / len(self.baselines)
+        p50 = sum(row.p50 for row in self.baselines) / len(self.baselines)
+        return (self.rate / rate, self.p50 / p50) if rate and p50 else None
 
     @property
     def p50(self) -> float:
@@ -239,17 +250,13 @@ class Row:
         sockets = self.result["sockets"]
         socket_errors = sockets["failed"] + sockets["other"]
         p = [percentile(latencies, q) if latencies else 0.0 for q in (0.95, 0.99)]
-        versus = ""
-        if self.baseline is not None and self.baseline.rate and self.baseline.p50:
-            versus = (
-                f"{self.rate / self.baseline.rate:.2f}× req/s, "
-                f"{self.p50 / self.baseline.p50:.2f}× p50"
-            )
+        ratios = self.versus()
+        versus = f"{ratios[0]:.2f}× req/s, {ratios[1]:.2f}× p50" if ratios else ""
         return (
             f"| {self.setup} | {self.feed} | {self.concurrency} | {len(latencies)} | "
             f"{self.rate:.1f} ({min(rates):.1f}–{max(rates):.1f}) | {self.p50:.0f} | "
             f"{p[0]:.0f} | {p[1]:.0f} | {errors} | {sockets['open']} open, "
-            f"{sockets['pongs']} pongs, {socket_errors} errors | {versus} |"
+            f"{sockets['pongs']} pongs, {socket_errors} errors | {self.rss:.0f} | {versus} |"
         )
 
 
@@ -279,10 +286,11 @@ def bench(seconds: float, levels: list[int], sockets: int, idle: int) -> str:
     database = f"diymod_load_{uuid.uuid4().hex[:8]}"
     assert psql(f"CREATE DATABASE {database}").returncode == 0
     rows: list[Row] = []
-    alone: dict[tuple[str, int], Row] = {}  # one process, no idle sockets: the baselines
+    alone: dict[tuple[str, int], list[Row]] = {}  # one process, no idle sockets: baselines
     memory = ""
 
-    def rows_run(setup: str, bases: list[str]) -> None:
+    def rows_run(setup: str, servers: list[Any], *, baseline: bool = False) -> None:
+        bases = [server.base_url for server in servers]
         for feed in ("small", "page"):
             for concurrency in levels:
                 config = {
@@ -292,10 +300,11 @@ def bench(seconds: float, levels: list[int], sockets: int, idle: int) -> str:
                     "seconds": seconds,
                     "sockets": sockets,
                 }
-                row = Row(setup, feed, concurrency, generator_run(config))
-                row.baseline = alone.get((feed, concurrency))
-                if setup == "1":
-                    alone[(feed, concurrency)] = row
+                result = generator_run(config)
+                rss = max(rss_mb(server.process.popen.pid) for server in servers)
+                row = Row(setup, feed, concurrency, result, rss)
+                if baseline:
+                    alone.setdefault((feed, concurrency), []).append(row)
                 rows.append(row)
                 print(row.line(), flush=True)
 
@@ -323,7 +332,7 @@ def bench(seconds: float, levels: list[int], sockets: int, idle: int) -> str:
                 warm(bases)
                 warm_load = {"bases": bases, "feed": "small", "concurrency": max(levels)}
                 generator_run({**warm_load, "seconds": 3.0, "sockets": 0})  # not reported
-                rows_run(str(webs), bases)
+                rows_run(str(webs), servers, baseline=webs == 1)
                 if webs == 1 and idle:
                     pid = servers[0].process.popen.pid
                     before = rss_mb(pid)
@@ -331,7 +340,7 @@ def bench(seconds: float, levels: list[int], sockets: int, idle: int) -> str:
                     try:
                         time.sleep(10)  # the opening burst settles, as in bench/realtime.py
                         loaded = rss_mb(pid)
-                        rows_run(f"1 + {opened['open']:,} idle sockets", bases)
+                        rows_run(f"1 + {opened['open']:,} idle sockets", servers)
                         memory = (
                             f"Idle sockets: {opened['open']:,} of {idle:,} opened, "
                             f"{opened['failures']} failed; the web process held {before:.0f} MB "
@@ -342,19 +351,24 @@ def bench(seconds: float, levels: list[int], sockets: int, idle: int) -> str:
                         if clients.stdin:
                             clients.stdin.close()
                         process_stop(clients)
+                    time.sleep(10)  # the closing burst settles
+                    rows_run("1, again", servers, baseline=True)
             finally:
                 for server in servers:
                     server.stop()
     finally:
         psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         redis.stop()
+    for row in rows:
+        if row.setup.startswith(("1 +", "2")):
+            row.baselines = alone.get((row.feed, row.concurrency), [])
     return report(seconds, sockets, rows, memory, time.monotonic() - started)
 
 
 def ratio_line(rows: list[Row], setup: str, label: str) -> str:
-    chosen = [row for row in rows if row.setup.startswith(setup) and row.baseline is not None]
-    rates = [row.rate / row.baseline.rate for row in chosen if row.baseline and row.baseline.rate]
-    p50s = [row.p50 / row.baseline.p50 for row in chosen if row.baseline and row.baseline.p50]
+    versus = [row.versus() for row in rows if row.setup.startswith(setup)]
+    rates = [ratios[0] for ratios in versus if ratios]
+    p50s = [ratios[1] for ratios in versus if ratios]
     if not rates or not p50s:
         return f"{label}: not measured."
     return (
@@ -377,14 +391,15 @@ def report(seconds: float, sockets: int, rows: list[Row], memory: str, elapsed: 
             "`idle sockets` rows run on the one-process server after bench/realtime.py's "
             "client role opened that many more sockets on it (one user each, a `ping` every "
             "30 s, as client B). Before the rows of each server set, 3 s of small feeds not "
-            "reported (first requests are slower). req/s: median of 3 s windows (range); "
-            "`vs. baseline`: against "
-            "the one-process row of the same feed and concurrency, same run. The generator "
-            "shares the 2 cores.",
+            "reported (first requests are slower); the one-process rows run again after the "
+            "idle sockets closed (`1, again`). req/s: over the whole row, with the range of its "
+            "3 s windows; RSS: the largest web process's at the row's end; `vs. baseline`: "
+            "against the mean of the two one-process rows of the same feed and concurrency, "
+            "same run. The generator shares the 2 cores.",
             "",
-            "| web processes | feed | concurrency | requests | req/s (range) | p50 ms | p95 ms "
-            "| p99 ms | errors | sockets | vs. baseline |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+            "| web processes | feed | concurrency | requests | req/s (3 s windows) | p50 ms "
+            "| p95 ms | p99 ms | errors | sockets | RSS MB | vs. baseline |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|",
             *(row.line() for row in rows),
             "",
             ratio_line(rows, "2", "Two web processes over one"),
