@@ -229,8 +229,8 @@ def html_elements_find(
     recorded element.
 
     Most of a page's tags cannot change the result, so a compiled pattern passes over them in
-    C and this loop sees only the few that might (see `_skip_pattern`): the same tags, in the
-    same places, as tokenising every one.
+    C, never past the hint's next match, and this loop sees only the few that might (see
+    `_skip_pattern`): the same tags, in the same places, as tokenising every one.
     """
     return _elements_find(source, names_wanted, attribute_hint, skip=True)
 
