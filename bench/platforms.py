@@ -1,6 +1,7 @@
 """Platform adapters on the real captures: parse + extract + render with a few edits.
 
-Reddit: the 50-post r/MachineLearning page (1.3 MB), target ≤ 40 ms (DESIGN.md). X: the
+Reddit: the 50-post r/MachineLearning page (1.3 MB), target ≤ 10 ms for the full pass (issue
+18; DESIGN.md asks ≤ 40 ms). X: the
 biggest HomeTimeline (1.3 MB). Baselines in the same run: selectolax (Lexbor) parse + extract
 without any source offsets, `json.loads` + `json.dumps` for X, and a BeautifulSoup round trip
 only when bs4 happens to be installed (it is not a dependency).
@@ -35,17 +36,23 @@ MARKED = "__OVERLAY_START__You asked not to see some of this|a &lt;b&gt; text__O
 DEFERRED = MediaEdit({"type": "cartoonish", "status": "DEFERRED", "filters": ["spiders"]})
 
 
-def timings(work: Callable[[], object], runs: int) -> tuple[list[float], list[float]]:
-    """Wall-clock and CPU milliseconds per run. CPU time is quoted too because the machine is
-    shared: other processes stretch wall-clock time but not this process's CPU time."""
-    work()  # warm-up: compiled patterns, imports
-    wall, cpu = [], []
+def timings(
+    works: dict[str, Callable[[], object]], runs: int
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall-clock and CPU milliseconds per run of each work. CPU time is quoted too because the
+    machine is shared: other processes stretch wall-clock time but not this process's CPU
+    time. The works take turns, run after run, so a busy spell of the machine falls on all of
+    them alike and their ratios hold."""
+    for work in works.values():
+        work()  # warm-up: compiled patterns, imports
+    measured: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in works}
     for _ in range(runs):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        work()
-        wall.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-    return wall, cpu
+        for name, work in works.items():
+            started, started_cpu = time.perf_counter(), time.process_time()
+            work()
+            measured[name][0].append((time.perf_counter() - started) * 1000)
+            measured[name][1].append((time.process_time() - started_cpu) * 1000)
+    return measured
 
 
 def full_pass(platform: str, body: str) -> str:
@@ -84,7 +91,7 @@ def row(name: str, values: tuple[list[float], list[float]], baseline: tuple | No
     ratio = f"{median(cpu) / median(baseline[1]):.2f}×" if baseline else ""
     return (
         f"| {name} | {median(wall):.1f} | {percentile(wall, 0.9):.1f} | {median(cpu):.1f} "
-        f"| {ratio} |"
+        f"({percentile(cpu, 0.1):.1f}–{percentile(cpu, 0.9):.1f}) | {ratio} |"
     )
 
 
@@ -94,26 +101,34 @@ def main() -> None:
     runs = parser.parse_args().runs
     page, timeline = REDDIT_PAGE.read_text(), X_TIMELINE.read_text()
 
-    reddit = timings(lambda: full_pass("reddit", page), runs)
-    reddit_parse = timings(lambda: feed_parse("reddit", page), runs)
-    lexbor = timings(lambda: selectolax_extract(page), runs)
-    x_full = timings(lambda: full_pass("x", timeline), runs)
-    x_json = timings(lambda: json.dumps(json.loads(timeline), ensure_ascii=False), runs)
+    measured = timings(
+        {
+            "reddit": lambda: full_pass("reddit", page),
+            "reddit_parse": lambda: feed_parse("reddit", page),
+            "lexbor": lambda: selectolax_extract(page),
+            "x_full": lambda: full_pass("x", timeline),
+            "x_json": lambda: json.dumps(json.loads(timeline), ensure_ascii=False),
+        },
+        runs,
+    )
+    reddit, reddit_parse, lexbor = measured["reddit"], measured["reddit_parse"], measured["lexbor"]
+    x_full, x_json = measured["x_full"], measured["x_json"]
     lines = [
-        f"Median of {runs} runs after a warm-up; p90 beside it. Reddit page "
-        f"{len(page.encode()) / 1e6:.2f} MB, X timeline {len(timeline.encode()) / 1e6:.2f} MB. "
-        "A full pass = parse, read every post's text, render 5 text edits and 2 image edits.",
+        f"Median of {runs} runs after a warm-up (the works take turns, run after run); p90 "
+        f"beside it, CPU p10–p90 in brackets. Reddit page {len(page.encode()) / 1e6:.2f} MB, X "
+        f"timeline {len(timeline.encode()) / 1e6:.2f} MB. A full pass = parse, read every "
+        "post's text, render 5 text edits and 2 image edits.",
         "",
-        "| work | median ms | p90 ms | median CPU ms | CPU vs. baseline |",
+        "| work | median ms | p90 ms | median CPU ms (p10–p90) | CPU vs. baseline |",
         "|---|---:|---:|---:|---:|",
-        row("Reddit full pass (target ≤ 40 ms)", reddit, lexbor),
+        row("Reddit full pass (target ≤ 10 ms)", reddit, lexbor),
         row("Reddit parse + extract only", reddit_parse, lexbor),
         row("baseline: selectolax parse + extract, no offsets", lexbor),
         row("X full pass", x_full, x_json),
         row("baseline: X json.loads + json.dumps", x_json),
     ]
     if beautifulsoup_round_trip(page) is not None:
-        soup = timings(lambda: beautifulsoup_round_trip(page), max(3, runs // 5))
+        soup = timings({"soup": lambda: beautifulsoup_round_trip(page)}, max(3, runs // 5))["soup"]
         lines.append(row("BeautifulSoup html.parser round trip", soup, reddit))
     else:
         lines += [

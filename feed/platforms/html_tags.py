@@ -12,9 +12,9 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar, overload
 
 # One token: a comment, a declaration (`<!...>`, `<?...>`) or a start/end tag with its
 # attributes. Quotes only count right after `=`. The possessive loop and the `\Z` exits keep
@@ -25,9 +25,13 @@ _TOKEN = re.compile(
     r"""(?:[^>"'=]+|=[\t\n\f\r ]*"[^"]*"|=[\t\n\f\r ]*'[^']*'|[="'])*+(?:>|\Z))""",
     re.DOTALL,
 )
+_T = TypeVar("_T")
+# One attribute: its name and, after `=`, its value as written: quoted (the quotes kept, see
+# `_value_unquote`) or bare. A quote opens a value only if it closes in the tag; else the
+# value is bare and runs to a space, so it holds no second quote of its kind.
 _ATTRIBUTE = re.compile(
-    r"""([^\t\n\f\r />"'=][^\t\n\f\r />=]*)"""
-    r"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]*)))?"""
+    r"""([^\t\n\f\r />"'=][^\t\n\f\r />=]*+)"""
+    r"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+("[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+))?"""
 )
 RAW_TEXT_ELEMENTS = frozenset(
     {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript"}
@@ -46,9 +50,6 @@ _BLOCK_ELEMENTS = frozenset(
      "p", "pre", "section", "table", "td", "th", "tr", "ul"}
 )  # fmt: skip
 _INVISIBLE_ELEMENTS = RAW_TEXT_ELEMENTS | {"template", "svg"}
-# Runs of spaces other than a lone " " (which would be replaced by itself): the same result
-# as replacing every run, with far fewer replacements on prose.
-_SPACES = re.compile(r"[^\S\n]{2,}|[^\S\n ]")
 # Decoded by `str.replace`, in this order (`&amp;` last): see `entities_decode`.
 _COMMON_ENTITIES = {"&quot;": '"', "&lt;": "<", "&gt;": ">", "&#39;": "'", "&#x27;": "'",
                     "&nbsp;": "\xa0", "&amp;": "&"}  # fmt: skip
@@ -64,10 +65,20 @@ _SKIP_NON_TAGS = (
 # What follows the skipped markup: the next tag (slash, name) or, at the end, nothing.
 _CANDIDATE = rf"(?:<(/?)({_TAG_NAME}){_TAG_BODY})?"
 _EVERY_TAG = re.compile(rf"(?:{_SKIP_NON_TAGS})*+{_CANDIDATE}", re.DOTALL)
-_PLAIN_WORD = re.compile(rf"""[^{_S}<>"'=/]+""")
 _MOST_DYNAMIC_NAMES = 4  # recorded names open at once beyond `names_wanted`, for skipping
-_SKIP_PATTERNS: dict[tuple[frozenset[str], frozenset[str], str], re.Pattern[str]] = {}
+_SKIP_PATTERNS: dict[tuple[frozenset[str], frozenset[str]], re.Pattern[str]] = {}
 _SKIP_PATTERNS_KEPT = 64
+# The skipping patterns run with an end position (see `_elements_find`) and read only tokens
+# that end before it: none runs to "the end" (`\Z`), and a quote after `=` must close before
+# it. Every token they read is then exactly the token `_TOKEN` reads there without the end
+# position; where they cannot tell, they stop, and `_TOKEN` reads that one token. In a tag
+# body a quote opens a value only after `=` (and spaces): anything else up to the next `=` or
+# `>` is one run, so a tag costs one step per `=`, not one per attribute piece.
+_STRICT_NAME = rf"[a-zA-Z][^{_S}/>]*+"
+_STRICT_BODY = rf"""[^>=]*+(?:=[{_S}]*+(?:"[^"]*+"|'[^']*+'|(?!["']))[^>=]*+)*+>"""
+_STRICT_NON_TAGS = (
+    r"""[^<]++|<(?:!--(?:-?>|.*?--!?>)|(?:!(?!--)|\?)[^>]*+>|(?=[^a-zA-Z!?/]|/[^a-zA-Z]))"""
+)
 
 
 class Tag(NamedTuple):
@@ -83,7 +94,7 @@ class Element:
     """A start tag the caller asked for, and where its content ends."""
 
     tag: Tag
-    attributes: dict[str, str]  # first occurrence wins, values decoded (as browsers do)
+    attributes: Attributes
     parent: int  # index of the nearest recorded ancestor in the result list, or -1
     in_template: bool  # inert content the page never renders
     close_start: int = -1  # the end tag's `<`, or where the end was implied
@@ -126,25 +137,75 @@ def attribute_spans(source: str, tag: Tag) -> list[tuple[str, int, int, tuple[in
     """(lower-cased name, attribute start, attribute end, raw value span or None) in order."""
     spans = []
     for match in _ATTRIBUTE.finditer(source, tag.name_end, tag.end - 1):
-        group = 2 if match.group(2) is not None else 3 if match.group(3) is not None else 4
-        value = match.span(group) if match.group(group) is not None else None
-        spans.append((match.group(1).lower(), match.start(), match.end(), value))
+        value = match.group(2)
+        span = None if value is None else match.span(2)
+        if span is not None and _value_unquote(value) is not value:
+            span = (span[0] + 1, span[1] - 1)
+        spans.append((match.group(1).lower(), match.start(), match.end(), span))
     return spans
 
 
-def tag_attributes_parse(source: str, tag: Tag) -> dict[str, str]:
-    attributes: dict[str, str] = {}
-    add = attributes.setdefault  # the first occurrence wins
-    for name, double, single, bare in _ATTRIBUTE.findall(source, tag.name_end, tag.end - 1):
-        value = double or single or bare  # at most one took part; a bare name reads ""
-        add(name.lower(), entities_decode(value) if "&" in value else value)
-    return attributes
+def _value_unquote(value: str) -> str:
+    """A value as `_ATTRIBUTE` reads it, without its quotes if it has them: a bare value that
+    starts with a quote holds no other of its kind, so it cannot also end with one."""
+    if len(value) > 1 and value[0] in "\"'" and value[-1] == value[0]:
+        return value[1:-1]
+    return value
+
+
+class Attributes(Mapping[str, str]):
+    """A start tag's attributes by lower-cased name, the first occurrence winning. A value is
+    decoded (as browsers do) when it is read: most of a post's attributes never are, and an
+    ad's JSON attributes hold thousands of entities."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: dict[str, str]) -> None:  # values as `_ATTRIBUTE` reads them
+        self._raw = raw
+
+    def __getitem__(self, name: str) -> str:
+        value = _value_unquote(self._raw[name])
+        return entities_decode(value) if "&" in value else value
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, /, default: str | _T) -> str | _T: ...
+    def get(self, name: str, /, default: object = None) -> object:
+        value = self._raw.get(name)
+        if value is None:
+            return default
+        value = _value_unquote(value)
+        return entities_decode(value) if "&" in value else value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        return f"Attributes({dict(self.items())!r})"
+
+
+def tag_attributes_parse(source: str, tag: Tag) -> Attributes:
+    found = _ATTRIBUTE.findall(source, tag.name_end, tag.end - 1)  # a bare name reads ""
+    raw = dict(reversed(found))  # back to front: the first occurrence of a name is kept
+    names = "".join(raw)
+    if names.lower() != names:  # `lower()` changes a character whatever surrounds it
+        raw = {name.lower(): value for name, value in reversed(found)}
+    return Attributes(raw)
 
 
 def entities_decode(text: str) -> str:
     """`html.unescape(text)`, quicker when every `&` starts one of the few entities pages use
     most (an ad's JSON attribute holds thousands of `&quot;`): `str.replace` for those, with
     `&amp;` last, so no `&` it makes is read again."""
+    if "&" not in text:
+        return text
     if text.count("&") != sum(map(text.count, _COMMON_ENTITIES)):
         return html.unescape(text)
     for entity, character in _COMMON_ENTITIES.items():
@@ -153,11 +214,12 @@ def entities_decode(text: str) -> str:
 
 
 def html_elements_find(
-    source: str, names_wanted: frozenset[str], attribute_word: str, attribute_hint: re.Pattern[str]
+    source: str, names_wanted: frozenset[str], attribute_hint: re.Pattern[str]
 ) -> list[Element]:
-    """The elements named in `names_wanted`, or whose start tag contains `attribute_word` and
-    matches `attribute_hint` (a pre-filter: the caller checks the parsed attributes), in
-    document order.
+    """The elements named in `names_wanted`, or whose start tag matches `attribute_hint` after
+    its name (a pre-filter: the caller checks the parsed attributes), in document order.
+    Where the hint matches in a start tag, it must match there in the whole document too: a
+    hint that needs the text to end (`$`, `\\Z`) or looks past the tag cannot be used.
 
     Only the recorded elements are tracked, not every open element: an end tag closes the
     innermost open recorded element of its name, unless an element of that name opened inside
@@ -167,38 +229,57 @@ def html_elements_find(
     recorded element.
 
     Most of a page's tags cannot change the result, so a compiled pattern passes over them in
-    C and this loop sees only the few that might (see `_skip_pattern`): the same tags, in the
-    same places, as tokenising every one.
+    C, never past the hint's next match, and this loop sees only the few that might (see
+    `_skip_pattern`): the same tags, in the same places, as tokenising every one.
     """
-    return _elements_find(source, names_wanted, attribute_word, attribute_hint, skip=True)
+    return _elements_find(source, names_wanted, attribute_hint, skip=True)
 
 
 def _elements_find(
-    source: str,
-    names_wanted: frozenset[str],
-    attribute_word: str,
-    attribute_hint: re.Pattern[str],
-    *,
-    skip: bool,
+    source: str, names_wanted: frozenset[str], attribute_hint: re.Pattern[str], *, skip: bool
 ) -> list[Element]:
     """`html_elements_find`; with `skip=False` every tag goes through the loop (the reference
     the skipping is tested against). Flat, with locals: it runs once per candidate tag."""
     elements: list[Element] = []
-    find, hint, length = source.find, attribute_hint.search, len(source)
+    hint, length = attribute_hint.search, len(source)
     open_stack: list[_Open] = []  # recorded elements still open, innermost last
     tracked: dict[str, int] = {}  # name -> how many recorded elements of that name are open
     templates = 0
-    skip = skip and _PLAIN_WORD.fullmatch(attribute_word) is not None
     static_ends = names_wanted | {"template"}
     pattern, position, tracked_changed = _EVERY_TAG, 0, True
+    patterns: dict[tuple[str, ...], re.Pattern[str]] = {}  # by the tracked names, in order
+    # Where the hint next matches from `position` on (skipping only): a start tag the hint
+    # matches in ends after it, and one that ends before it holds no match.
+    hint_at = -1 if skip else length
     while True:
         if tracked_changed:
-            pattern = _EVERY_TAG
-            if skip and len(tracked) <= len(static_ends) + _MOST_DYNAMIC_NAMES:
-                others = frozenset(tracked) - static_ends
-                pattern = _skip_pattern(names_wanted, others, attribute_word)
+            names = tuple(tracked)
+            pattern = patterns.get(names, _EVERY_TAG)
+            if pattern is _EVERY_TAG and skip:
+                if len(tracked) <= len(static_ends) + _MOST_DYNAMIC_NAMES:
+                    pattern = _skip_pattern(names_wanted, frozenset(tracked) - static_ends)
+                patterns[names] = pattern
             tracked_changed = False
-        match = pattern.match(source, position)
+        if hint_at < position:
+            found = hint(source, position)
+            hint_at = found.start() if found is not None else length
+        if pattern is _EVERY_TAG:
+            match = pattern.match(source, position)
+        else:
+            # The skip stops at the hint's next match: it never passes over a tag it is in.
+            match = pattern.match(source, position, hint_at)
+            assert match is not None  # every part of the pattern is optional
+            if match.group(2) is None:  # stopped before a token the skip could not read whole
+                stop = match.end()
+                if stop >= length:
+                    break
+                match = _TOKEN.match(source, stop)
+                if match is None:  # text, or a `<` that starts no tag: one character on
+                    position = stop + 1
+                    continue
+                if match.group(2) is None:  # a comment or a declaration
+                    position = match.end()
+                    continue
         assert match is not None  # every part of the pattern is optional
         raw_name = match.group(2)
         if raw_name is None:
@@ -206,18 +287,18 @@ def _elements_find(
         start, end, name_end = match.start(1) - 1, match.end(), match.end(2)
         if source[end - 1] != ">":
             break  # a tag cut off by the end of the document is dropped, as browsers do
-        position, name, closing = end, raw_name.lower(), match.group(1) == "/"
-        tag = Tag(start, end, name, closing, name_end)
-        if closing:
+        position, name = end, raw_name.lower()
+        if match.group(1):  # an end tag
             if name == "template" and templates:
                 templates -= 1
             if tracked.get(name):
-                _close(elements, open_stack, tracked, tag)
+                _close(elements, open_stack, tracked, name, start, end)
                 tracked_changed = True
             continue
         if name in names_wanted or (
-            find(attribute_word, name_end, end) >= 0 and hint(source, name_end, end)
+            (hint_at < end or not skip) and hint(source, name_end, end) is not None
         ):
+            tag = Tag(start, end, name, False, name_end)
             parent = open_stack[-1].index if open_stack else -1
             attributes = tag_attributes_parse(source, tag)
             element = Element(tag, attributes, parent, templates > 0)
@@ -243,54 +324,38 @@ def _elements_find(
     return elements
 
 
-def _skip_pattern(
-    names_wanted: frozenset[str], other_names: frozenset[str], word: str
-) -> re.Pattern[str]:
+def _skip_pattern(names_wanted: frozenset[str], other_names: frozenset[str]) -> re.Pattern[str]:
     """The compiled skipping pattern for these tracked names, cached; past the cache's size
     (only hostile pages open that many differently named recorded elements) `_EVERY_TAG`."""
-    key = (names_wanted, other_names, word)
+    key = (names_wanted, other_names)
     pattern = _SKIP_PATTERNS.get(key)
     if pattern is None:
         if len(_SKIP_PATTERNS) >= _SKIP_PATTERNS_KEPT:
             return _EVERY_TAG
-        pattern = _SKIP_PATTERNS[key] = _skip_pattern_compile(names_wanted, other_names, word)
+        others = other_names | {"template"}
+        starts, ends = names_wanted | others | RAW_TEXT_ELEMENTS, names_wanted | others
+        pattern = _SKIP_PATTERNS[key] = _skip_pattern_compile(starts, ends)
     return pattern
 
 
-def _skip_pattern_compile(
-    names_wanted: frozenset[str], other_names: frozenset[str], word: str
-) -> re.Pattern[str]:
-    """Matched at a position, this passes over every tag that cannot change the result and
-    stops at the next that might: a start tag named in `names_wanted`, `other_names`, "template"
-    or a raw-text element, or that contains `word` after its name; an end tag named in
-    `names_wanted`, `other_names` or "template". Everything else is a no-op in the loop.
+def _skip_pattern_compile(starts: frozenset[str], ends: frozenset[str]) -> re.Pattern[str]:
+    """Matched at a position with an end position, this passes over text, comments,
+    declarations, start tags not named in `starts` and end tags not named in `ends`, all read
+    as `_TOKEN` reads them (see `_STRICT_BODY`); then the next tag if it is named there and
+    ends before the end position (slash, name), else nothing.
 
-    The alternatives are `_TOKEN`'s, so tags begin and end where it says. Names are compared
-    ignoring case, which matches at least every spelling `str.lower()` maps onto them; extra
-    stops are harmless, the loop decides. A start tag holding `word` stops the skip: no piece
-    consumes a character where `word` begins. Every repetition is possessive, so a match is
-    linear in what it reads, and each match call starts where the last one ended."""
-    others = other_names | {"template"}
-    starts, ends = names_wanted | others | RAW_TEXT_ELEMENTS, names_wanted | others
-    first, rest, word_start = re.escape(word[0]), re.escape(word[1:]), re.escape(word)
-
-    def word_free(excluded: str) -> str:  # a run of characters where `word` does not begin
-        return rf"[^{excluded}{first}]*+(?:{first}(?!{rest})[^{excluded}{first}]*+)*+"
-
-    def quoted_without_word(quote: str) -> str:
-        # A value without `word`, read at the speed of `[^"]*`; or, when it holds `word`, the
-        # value up to it: the tag then fails right there, never re-read through other pieces.
-        value = f"[^{quote}]"
-        return (
-            rf"=[{_S}]*{quote}(?:(?!{value}*{word_start}){value}*+{quote}"
-            rf"|{value}*?(?={word_start}))"
-        )
-
-    unquoted_rest = word_free(">\"'=")
-    unquoted = rf"""(?!{word_start})[^>"'=]{unquoted_rest}"""
-    double, single = quoted_without_word('"'), quoted_without_word("'")
-    body_without_word = rf"""(?:{unquoted}|{double}|{single}|[="'])*+(?:>|\Z)"""
-    return _skip_pattern_build(starts, ends, body_without_word, _TAG_BODY)
+    Only names of ASCII characters without capitals are passed over, compared as they are:
+    `str.lower()` leaves those unchanged (and maps no other name onto ASCII letters but the
+    Kelvin sign's), so every name the loop would take for one in `starts` or `ends` stops the
+    skip; extra stops are harmless, the loop decides. Every repetition is possessive, so a
+    match is linear in what it reads, and each match call starts where the last one ended."""
+    plain_name = rf"[a-z][^{_S}/>A-Z\x80-\U0010ffff]*+(?=[{_S}/>])"
+    other_tags = (
+        rf"<(?:(?!(?:{_names_alternation(starts)})[{_S}/>]){plain_name}{_STRICT_BODY}"
+        rf"|/(?!(?:{_names_alternation(ends)})[{_S}/>]){plain_name}{_STRICT_BODY})"
+    )
+    candidate = rf"(?:<(/?)({_STRICT_NAME}){_STRICT_BODY})?"
+    return re.compile(rf"(?:{other_tags}|{_STRICT_NON_TAGS})*+{candidate}", re.DOTALL)
 
 
 def _skip_pattern_build(
@@ -333,21 +398,25 @@ class _Open:
 
 
 def _close(
-    elements: list[Element], open_stack: list[_Open], tracked: dict[str, int], tag: Tag
+    elements: list[Element],
+    open_stack: list[_Open],
+    tracked: dict[str, int],
+    name: str,
+    start: int,
+    end: int,
 ) -> None:
-    """Apply an end tag whose name is tracked. Whatever it closes, the recorded elements opened
-    inside are closed too: each walk down the stack pops what it passed, so hostile nesting
-    costs linear time overall."""
-    name = tag.name
+    """Apply an end tag (`name`, from `start` to `end`) whose name is tracked. Whatever it
+    closes, the recorded elements opened inside are closed too: each walk down the stack pops
+    what it passed, so hostile nesting costs linear time overall."""
     for position in range(len(open_stack) - 1, -1, -1):
         entry = open_stack[position]
         if entry.same_names.get(name):  # an unrecorded namesake opened inside this entry
-            _pop_to(elements, open_stack, tracked, position + 1, tag.start, tag.start)
+            _pop_to(elements, open_stack, tracked, position + 1, start, start)
             entry.same_names[name] -= 1
             return
         if entry.name == name:
-            _pop_to(elements, open_stack, tracked, position + 1, tag.start, tag.start)
-            _pop_to(elements, open_stack, tracked, position, tag.start, tag.end)
+            _pop_to(elements, open_stack, tracked, position + 1, start, start)
+            _pop_to(elements, open_stack, tracked, position, start, end)
             return
 
 
@@ -370,11 +439,46 @@ def _pop_to(
 
 def html_text_visible(source: str, start: int, end: int) -> str:
     """The text a reader sees in source[start:end]: tags stripped, entities decoded, whitespace
-    collapsed, one line per block (paragraph, list item, line break).
+    collapsed, one line per block (paragraph, list item, line break)."""
+    return _text_visible(source[start:end], fast=True)
 
-    Python looks only at the tags that hide text or break lines; the others are cut out of the
-    text between them by `_TOKEN.sub`, which splits that stretch into the same tokens."""
-    fragment = source[start:end]
+
+def _text_visible(fragment: str, *, fast: bool) -> str:
+    """`html_text_visible` of a fragment. Where no tag hides text (the usual post body) one
+    split into `_TOKEN`'s tokens does it; elsewhere, or with `fast=False` (the reference the
+    split is tested against), Python looks only at the tags that hide text or break lines, and
+    the others are cut out of the text between them by `_TOKEN.sub`, which splits that stretch
+    into the same tokens."""
+    text = _text_split(fragment) if fast else None
+    if text is None:
+        text = _text_walk(fragment)
+    if "&" in text:
+        text = entities_decode(text)
+    # Each line's runs of whitespace collapse to one space, its ends trimmed; empty lines go.
+    return "\n".join(filter(None, map(" ".join, map(str.split, text.split("\n")))))
+
+
+def _text_split(fragment: str) -> str | None:
+    """The fragment's text with tags and comments cut out and a line break for each block tag;
+    None when a tag may hide text (or holds raw text, which the split would read as markup) or
+    the last tag is cut off by the end (it then reads as text): `_text_walk` does those."""
+    parts = _TOKEN.split(fragment)  # text, slash, name, text, slash, name, ..., text
+    if len(parts) == 1:
+        return fragment
+    names = [name.lower() if name else "" for name in parts[2::3]]
+    if not _INVISIBLE_ELEMENTS.isdisjoint(names):
+        return None
+    if names[-1] and not parts[-1] and fragment[-1] != ">":
+        return None
+    # Until a raw-text start tag the split reads exactly `_TOKEN`'s tokens, and there is none.
+    pieces = parts[::3]
+    breaks = ["\n" if name in _BLOCK_ELEMENTS else "" for name in names]
+    joined = [""] * (len(pieces) + len(breaks))
+    joined[::2], joined[1::2] = pieces, breaks
+    return "".join(joined)
+
+
+def _text_walk(fragment: str) -> str:
     pieces: list[str] = []
     position, hidden = 0, 0  # where the text not yet taken starts; open invisible elements
     boundaries, tail = _TEXT_BOUNDARIES.match, len(fragment)  # text from `tail` on is kept
@@ -405,11 +509,7 @@ def html_text_visible(source: str, start: int, end: int) -> str:
             position = raw_end.start()
     if not hidden:
         pieces.append(_markup_strip(fragment[position:tail]) + fragment[tail:])
-    # `_SPACES` never spans a line break, so one pass over the whole text does every line.
-    lines = (
-        line.strip() for line in _SPACES.sub(" ", entities_decode("".join(pieces))).split("\n")
-    )
-    return "\n".join(line for line in lines if line)
+    return "".join(pieces)
 
 
 def _markup_strip(text: str) -> str:

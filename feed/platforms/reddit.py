@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from feed.platforms.base import FeedParseError, MediaEdit, MediaRef, ParsedFeed, Post, TextField
@@ -32,9 +32,10 @@ _BACKGROUND_CLASS = "post-background-image-filter"  # a blurred copy behind the 
 PROCESSED_CLASS = "diy-mod-processed"
 _JSON_START = re.compile(r"\s*[\[{]")
 _WANTED_TAGS = frozenset(POST_TAGS) | _CONTEXT_TAGS | {"img"}
-# Start tags that may carry a text slot; a pre-filter only, the parsed `slot` decides.
+# Start tags that may carry a text slot; a pre-filter only, the parsed `slot` decides. It
+# starts with the word, which `re` searches for quickly (the scan looks for it in the page).
 _TEXT_SLOT_HINT = re.compile(
-    r"""[\s"'/]slot[\t\n\f\r ]*=[\t\n\f\r ]*["']?(?:title|text-body|comment)(?:["'\s/>]|$)"""
+    r"""slot(?<=[\s"'/]slot)[\t\n\f\r ]*=[\t\n\f\r ]*["']?(?:title|text-body|comment)["'\s/>]"""
 )
 
 
@@ -102,7 +103,7 @@ def reddit_feed_parse(body: str) -> RedditFeed:
         raise FeedParseError("the Reddit feed body is empty")
     if _JSON_START.match(body):
         raise FeedParseError("the Reddit feed body is JSON, not shreddit HTML")
-    elements = html_elements_find(body, _WANTED_TAGS, "slot", _TEXT_SLOT_HINT)
+    elements = html_elements_find(body, _WANTED_TAGS, _TEXT_SLOT_HINT)
     return RedditFeed(body, _owners_collect(elements))
 
 
@@ -156,7 +157,7 @@ def _image_add(owner: _Owner, image: Element, media_kind: str) -> None:
 
 def image_url(image: Element) -> str:
     """Where the image loads from; later gallery slides keep it in `data-lazy-src`."""
-    return image.attributes.get("src") or image.attributes.get("data-lazy-src", "")
+    return image.attributes.get("src") or image.attributes.get("data-lazy-src") or ""
 
 
 def _media_kind(image: Element, contexts: frozenset[str]) -> str:
@@ -189,13 +190,13 @@ def _text_elements(owner: _Owner, kind: str) -> list[tuple[str, Element]]:
     return chosen
 
 
-def _owner_id(attributes: dict[str, str], kind: str) -> str:
+def _owner_id(attributes: Mapping[str, str], kind: str) -> str:
     if kind == "comment":
         return attributes.get("thingid", "")
     return attributes.get("id") or attributes.get("post-id", "")
 
 
-def _owner_meta(attributes: dict[str, str], kind: str) -> dict[str, object]:
+def _owner_meta(attributes: Mapping[str, str], kind: str) -> dict[str, object]:
     names = {"author": "author", "permalink": "permalink"}
     if kind == "comment":
         names |= {"postid": "post_id", "depth": "depth"}
