@@ -37,11 +37,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.report import MEDIA_URL, media_localise  # noqa: E402
+
 FIXTURES = ROOT.parent / "shared" / "fixtures"
-for candidate in (FIXTURES, Path("/work/shared/fixtures")):
-    if (candidate / "match").is_dir():
-        FIXTURES = candidate
-        break
 DEV_FILES = ("match-dev.jsonl", "match-dev-broad.jsonl")
 REDDIT_URL = "https://www.reddit.com/svc/shreddit/feeds/home-feed"
 X_URL = "https://x.com/i/api/graphql/abc/HomeTimeline"
@@ -56,10 +55,6 @@ ENTITY_GRID = [-1.0, 0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
 # Hosts the captures load images and video from: rewritten to 127.0.0.1 (t.co links and
 # other URLs in the posts' visible text stay: they are text, never fetched, and the adapter
 # maps t.co links to their display URLs).
-_MEDIA_URL = re.compile(
-    r"https?:(?://|\\/\\/)(?:[a-z0-9-]+\.)*(?:twimg\.com|redd\.it|redditmedia\.com|"
-    r"redditstatic\.com|reddit\.com/media)"
-)
 
 
 @dataclass(frozen=True)
@@ -118,11 +113,6 @@ def pairs_load() -> list[Pair]:
 # --- documents: the real capture, or the same posts re-laid as a shreddit page ---------------
 
 
-def localise(body: str) -> str:
-    """Every image/video host becomes 127.0.0.1 (no job may fetch a public host)."""
-    return _MEDIA_URL.sub("http://127.0.0.1", body)
-
-
 def documents_build(pairs: list[Pair]) -> dict[str, tuple[str, str]]:
     """source_file -> (url, body) holding every labelled post of that capture."""
     from feed.platforms import feed_parse
@@ -140,7 +130,7 @@ def documents_build(pairs: list[Pair]) -> dict[str, tuple[str, str]]:
         except Exception:
             ids = set()
         if all(pair.post_id in ids for pair in members):
-            documents[source] = (url, localise(raw))
+            documents[source] = (url, media_localise(raw))
         else:
             documents[source] = (REDDIT_URL, shreddit_relay(raw, members))
     return documents
@@ -490,7 +480,7 @@ def main() -> None:
 
     pairs = pairs_load()
     documents = documents_build(pairs)
-    assert all(not _MEDIA_URL.search(body) for _, body in documents.values()), (
+    assert all(not MEDIA_URL.search(body) for _, body in documents.values()), (
         "a document still names a public media host"
     )
     memo_embed_install()

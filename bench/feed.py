@@ -20,7 +20,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import median, percentile, section_write  # noqa: E402
+from bench.report import media_localise, median, percentile, section_write  # noqa: E402
 from tests.support.live_server import live_server_start  # noqa: E402
 
 CAPTURE = (
@@ -70,7 +70,7 @@ def feed_time(client: httpx.Client, user_id: str, page: str) -> tuple[float, dic
 
 
 def run(runs: int) -> str:
-    page = CAPTURE.read_text(encoding="utf-8")
+    page = media_localise(CAPTURE.read_text(encoding="utf-8"))
     batch = first_posts(page, 25)
     with (
         live_server_start() as server,

@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import median, percentile, section_write  # noqa: E402
+from bench.report import media_localise, median, percentile, section_write  # noqa: E402
 
 CAPTURE = (
     ROOT.parent
@@ -73,7 +73,7 @@ def small_feed(rng: random.Random) -> str:
 
 def page_feed() -> str:
     if CAPTURE.exists():
-        return CAPTURE.read_text(encoding="utf-8")
+        return media_localise(CAPTURE.read_text(encoding="utf-8"))
     rng = random.Random(50)
     return (
         small_feed(rng).replace("</shreddit-feed>", "")

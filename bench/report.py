@@ -6,9 +6,23 @@ Each bench script owns the text between `<!-- bench:NAME -->` and `<!-- /bench:N
 from __future__ import annotations
 
 import platform
+import re
 import statistics
 from datetime import UTC, datetime
 from pathlib import Path
+
+# Every image/video host of the real captures (also as JSON writes it, `https:\/\/`).
+MEDIA_URL = re.compile(
+    r"https?:(?://|\\/\\/)(?:[a-z0-9-]+\.)*(?:twimg\.com|redd\.it|redditmedia\.com|"
+    r"redditstatic\.com|reddit\.com/media)"
+)
+
+
+def media_localise(body: str) -> str:
+    """A real capture with every image/video host made 127.0.0.1: a server that may fetch a
+    post's pictures never resolves or contacts a public host (127.0.0.1:80 is not allowed)."""
+    return MEDIA_URL.sub("http://127.0.0.1", body)
+
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
 HEADER = (
