@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "diymod.request_cycles.RequestCyclesBreakMiddleware",  # first: its closer runs last
     "diymod.observability.RequestLogMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -272,6 +273,8 @@ _gc_thresholds = env_list("DIYMOD_GC_THRESHOLDS", ["50000", "20", "100"])
 if len(_gc_thresholds) != 3 or not all(value.isdigit() for value in _gc_thresholds):
     raise ImproperlyConfigured("DIYMOD_GC_THRESHOLDS must be three non-negative integers")
 DIYMOD_GC_THRESHOLDS = tuple(int(value) for value in _gc_thresholds)
+# A full collection after this many MB of request bodies (diymod/request_cycles.py); 0: never.
+DIYMOD_GC_COLLECT_AFTER_MB = env_int("DIYMOD_GC_COLLECT_AFTER_MB", 32, minimum=0)
 
 # --- images -----------------------------------------------------------------------------------
 
