@@ -29,8 +29,9 @@ REWRITE_NOTE = "[Part of this post was hidden by your DIY-MOD filters]"
 # The warning is the text before the first `|`: no `|`, newline, quote or angle bracket.
 WARNING_FORBIDDEN = re.compile(r'[|"<>\r\n]+')
 WARNING_MAX_CHARS = 120
-# A topic's words of three letters or more are looked for in a warning.
-TOPIC_WORD = re.compile(r"\w{3,}")
+# A topic's words looked for in a warning: Latin words of three letters or more, and every
+# run of CJK characters (a two-character word such as 蜘蛛 names a topic as fully as "spiders").
+TOPIC_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]+|\w{3,}")
 
 
 class Kind(StrEnum):
@@ -54,10 +55,15 @@ def topic_named(text: str, topics: Iterable[str]) -> bool:
     """
     lowered = text.lower()
     return any(
-        word.rstrip("s") in lowered
+        word_singular(word) in lowered
         for topic in topics
         for word in TOPIC_WORD.findall(topic.lower())
     )
+
+
+def word_singular(word: str) -> str:
+    """`word` without one plural `s` ("spiders" -> "spider"; "ass", "glass" keep theirs)."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def warning_clean(warning: str, topics: Iterable[str] = ()) -> str:

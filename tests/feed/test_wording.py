@@ -84,6 +84,11 @@ def test_warning_or_default_falls_back_to_the_one_default(raw, topics, expected)
         ("nothing to see", [], False),
         ("thrones everywhere", ["Game of Thrones"], True),
         ("r/arachnids", ["r/arachnids"], True),
+        ("小心蜘蛛", ["蜘蛛"], True),  # a two-character CJK topic is a whole word
+        ("前方有内容", ["蜘蛛"], False),
+        ("Grass everywhere", ["glass"], False),  # "ss" is no plural: glass, not "glas"
+        ("Glasses on", ["glass"], True),
+        ("Take a break", ["ass"], False),  # a short word keeps its s (it was "a": any "a" matched)
     ],
 )
 def test_topic_named_finds_any_word_of_any_topic(text, topics, named):
