@@ -55,6 +55,14 @@ def request_bytes_count(size: int) -> bool:
     return True
 
 
+def request_body_size(request: HttpRequest) -> int:
+    """The body's declared size; 0 when absent or not a number (the server refuses those)."""
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
 class RequestCyclesBreakMiddleware:
     """Outermost middleware: its closer, the response's last, releases the request and counts
     its body towards the next full collection."""
@@ -64,7 +72,7 @@ class RequestCyclesBreakMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        size = int(request.META.get("CONTENT_LENGTH") or 0)
+        size = request_body_size(request)
 
         def finished() -> None:
             request_release(request, response)

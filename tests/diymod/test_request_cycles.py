@@ -65,3 +65,12 @@ def test_bodies_past_the_budget_start_one_full_collection(api_client, settings, 
     for _ in range(3):
         api_client.post("/get_feed", payload, format="json")
     assert collections == [()]
+
+
+@pytest.mark.parametrize(("declared", "size"), [("1200", 1200), ("", 0), ("abc", 0), ("-5", 0)])
+def test_the_counted_size_is_the_declared_one_or_nothing(rf, declared, size):
+    from diymod.request_cycles import request_body_size
+
+    request = rf.post("/get_feed", data=b"{}", content_type="application/json")
+    request.META["CONTENT_LENGTH"] = declared
+    assert request_body_size(request) == size
