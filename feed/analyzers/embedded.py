@@ -33,7 +33,9 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -179,8 +181,8 @@ class EmbeddedAnalyzer(Analyzer):
         self.use_context = context
         # Model-written profiles (feed/profiles/model.py), consulted first when given.
         self.profile_source = profile_source
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._e5_vectors: OrderedDict[str, tuple[np.ndarray, float]] = OrderedDict()
+        # MiniLM rows ("minilm" keys) and e5 rows with their background ("e5" keys).
+        self._vectors: OrderedDict[str, Any] = OrderedDict()
         self._vectors_lock = threading.Lock()
         self._profiles: OrderedDict[str, Profile] = OrderedDict()
         self._nearest: tuple[list[Profile], np.ndarray] | None = None
@@ -242,43 +244,44 @@ class EmbeddedAnalyzer(Analyzer):
     def _profile_vectors(self, profile: Profile) -> np.ndarray:
         """MiniLM rows for a profile: its descriptions, and "a post about <name>" less the
         template's own direction. Returned as computed: the cache may evict at any size."""
+
+        def rows_make() -> np.ndarray:
+            name = profile.names[0] if profile.names else profile.key
+            computed = self.model.embed(
+                [*profile.descriptions, FILTER_TEMPLATE.format(name), NULL_FILTER_TEXT]
+            )
+            rows = computed[:-1].copy()
+            rows[-1] = rows[-1] - NULL_FILTER_WEIGHT * computed[-1]
+            return rows
+
         key = f"minilm\x1f{profile.key}\x1f{hash((profile.names, profile.descriptions))}"
-        with self._vectors_lock:
-            cached = self._vectors.get(key)
-            if cached is not None:
-                self._vectors.move_to_end(key)
-                return cached
-        name = profile.names[0] if profile.names else profile.key
-        computed = self.model.embed(
-            [*profile.descriptions, FILTER_TEMPLATE.format(name), NULL_FILTER_TEXT]
-        )
-        rows = computed[:-1].copy()
-        rows[-1] = rows[-1] - NULL_FILTER_WEIGHT * computed[-1]
-        self._cache_put(key, rows)
-        return rows
+        return self._cached(key, rows_make)
 
     def _profile_e5_vectors(self, profile: Profile) -> tuple[np.ndarray, float]:
         """e5 query rows for a profile and its background (e5.e5_bias), cached together."""
         from feed.analyzers.e5 import e5_bias, e5_queries
 
-        key = f"e5\x1f{profile.key}\x1f{hash((profile.names, profile.descriptions))}"
-        with self._vectors_lock:
-            cached = self._e5_vectors.get(key)
-        if cached is not None:
-            return cached
-        rows = e5_queries([*profile.names[:2], *profile.descriptions[:3]])
-        entry = (rows, e5_bias(rows))
-        with self._vectors_lock:
-            self._e5_vectors[key] = entry
-            while len(self._e5_vectors) > PROFILE_VECTOR_CACHE_SIZE:
-                self._e5_vectors.popitem(last=False)
-        return entry
+        def entry_make() -> tuple[np.ndarray, float]:
+            rows = e5_queries([*profile.names[:2], *profile.descriptions[:3]])
+            return rows, e5_bias(rows)
 
-    def _cache_put(self, key: str, rows: np.ndarray) -> None:
+        key = f"e5\x1f{profile.key}\x1f{hash((profile.names, profile.descriptions))}"
+        return self._cached(key, entry_make)
+
+    def _cached(self, key: str, make: Callable[[], Any]) -> Any:
+        """The profile-side vectors under `key` (least recently used evicted past
+        PROFILE_VECTOR_CACHE_SIZE); computed outside the lock when missing."""
         with self._vectors_lock:
-            self._vectors[key] = rows
+            cached = self._vectors.get(key)
+            if cached is not None:
+                self._vectors.move_to_end(key)
+                return cached
+        value = make()
+        with self._vectors_lock:
+            self._vectors[key] = value
             while len(self._vectors) > PROFILE_VECTOR_CACHE_SIZE:
                 self._vectors.popitem(last=False)
+        return value
 
     def filter_vectors(self, texts: list[str]) -> list[np.ndarray]:
         """Per filter text, the MiniLM rows its profile is scored against."""
