@@ -99,7 +99,7 @@ class RedditFeed(ParsedFeed):
 def reddit_feed_parse(body: str) -> RedditFeed:
     """Every post, ad and comment of a shreddit page or partial. Raises FeedParseError for a
     body that is not HTML (empty, or JSON such as Reddit's `.json` API)."""
-    if not isinstance(body, str) or not body.strip():
+    if not isinstance(body, str) or not body or body.isspace():  # no copy of a 1 MB page
         raise FeedParseError("the Reddit feed body is empty")
     if _JSON_START.match(body):
         raise FeedParseError("the Reddit feed body is JSON, not shreddit HTML")
