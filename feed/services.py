@@ -27,8 +27,9 @@ from feed.platforms import feed_parse, platform_from_url
 from feed.platforms.base import FeedParseError, MediaEdit, ParsedFeed, Post
 from filters.models import Filter, User
 from filters.selectors import filter_list_active
+from imaging.batches import ImageAsk, image_jobs_request
 from imaging.models import ImageJob
-from imaging.requests import image_config_for, image_job_request, image_requests_allowed
+from imaging.requests import image_config_for
 
 logger = logging.getLogger(__name__)
 
@@ -312,9 +313,9 @@ def feed_render(
     text_edits: dict[tuple[str, str], str] = {}
     media_edits: dict[tuple[str, str], MediaEdit] = {}
     reports = []
-    for post_match in matched:
+    media_by_post = feed_media_edits(matched, user, base_url)
+    for post_match, media in zip(matched, media_by_post, strict=True):
         report, edits = post_text_edits(post_match, rewrites.get(post_match.post.id))
-        media = post_media_edits(post_match, user, base_url, already_in_feed=len(media_edits))
         text_edits |= edits
         media_edits |= media
         reports.append(dataclasses.replace(report, images=len(media)))
@@ -419,37 +420,74 @@ def field_mark(
     return interventions.rewrite_mark(text, replacements)
 
 
-def post_media_edits(
-    post_match: PostMatch, user: User, base_url: str | None, *, already_in_feed: int
-) -> dict[tuple[str, str], MediaEdit]:
-    """The post's image edits, keyed (post id, media key); `already_in_feed` counts the
-    images the feed's earlier posts requested (the per-feed cap)."""
-    image_matches = post_match.image_matches()
-    if not image_matches or not post_match.post.media:
-        return {}
-    ranked = sorted(image_matches, key=lambda m: -post_match.specs[m.filter_id].intensity)
-    texts = sorted({post_match.specs[m.filter_id].text for m in ranked})
-    best = post_match.specs[ranked[0].filter_id]
-    best_intervention = post_match.image_interventions.get(best.id)
-    edits = {}
-    allowed = image_requests_allowed(
-        wanted=len(post_match.post.media), already_in_feed=already_in_feed
-    )
-    for media in post_match.post.media[:allowed]:
-        try:
-            job = image_job_request(
-                user=user,
+@dataclass(frozen=True)
+class PostImages:
+    """What a post's matched images are asked for with: its filters' texts (sorted), the
+    strongest filter and that filter's own image intervention."""
+
+    texts: list[str]
+    best: FilterSpec
+    intervention: str | None
+
+    @classmethod
+    def of(cls, post_match: PostMatch) -> PostImages | None:
+        image_matches = post_match.image_matches()
+        if not image_matches or not post_match.post.media:
+            return None
+        ranked = sorted(image_matches, key=lambda m: -post_match.specs[m.filter_id].intensity)
+        best = post_match.specs[ranked[0].filter_id]
+        texts = sorted({post_match.specs[m.filter_id].text for m in ranked})
+        return cls(texts, best, post_match.image_interventions.get(best.id))
+
+    def asks(self, post: Post) -> list[ImageAsk]:
+        return [
+            ImageAsk(
+                key=(post.id, media.key),
                 image_url=media.url,
-                filter_texts=texts,
-                intensity=best.intensity,
-                intervention=best_intervention,
-                base_url=base_url or "",
+                filter_texts=self.texts,
+                intensity=self.best.intensity,
+                intervention=self.intervention,
             )
+            for media in post.media
+        ]
+
+
+def feed_media_edits(
+    matched: list[PostMatch], user: User, base_url: str | None
+) -> list[dict[tuple[str, str], MediaEdit]]:
+    """Each matched post's image edits, keyed (post id, media key): the jobs of the whole feed
+    asked for at once (one transaction, the caps of `image_requests_allowed`)."""
+    found_images = ((post_match, PostImages.of(post_match)) for post_match in matched)
+    asking = [(post_match, found) for post_match, found in found_images if found]
+    jobs = image_jobs_request(
+        user=user,
+        posts=[found.asks(post_match.post) for post_match, found in asking],
+        base_url=base_url or "",
+    )
+    edits_by_post = {
+        id(post_match): post_media_edits(post_match, found, post_jobs, base_url)
+        for (post_match, found), post_jobs in zip(asking, jobs, strict=True)
+    }
+    return [edits_by_post.get(id(post_match), {}) for post_match in matched]
+
+
+def post_media_edits(
+    post_match: PostMatch,
+    images: PostImages,
+    jobs: list[ImageJob | None],
+    base_url: str | None,
+) -> dict[tuple[str, str], MediaEdit]:
+    """The post's image edits from the jobs of its first images (None: the request failed)."""
+    edits = {}
+    for media, job in zip(post_match.post.media, jobs, strict=False):
+        if job is None:
+            continue
+        try:
             config = image_config_for(
-                job, filter_texts=texts, best_filter=best.text, base_url=base_url
+                job, filter_texts=images.texts, best_filter=images.best.text, base_url=base_url
             )
         except Exception:  # one image failing must not cost the feed
-            logger.exception("image job request failed for %s", media.url)
+            logger.exception("image config failed for %s", media.url)
             continue
         if not config:
             continue
