@@ -457,18 +457,20 @@ def feed_media_edits(
 ) -> list[dict[tuple[str, str], MediaEdit]]:
     """Each matched post's image edits, keyed (post id, media key): the jobs of the whole feed
     asked for at once (one transaction, the caps of `image_requests_allowed`)."""
-    found_images = ((post_match, PostImages.of(post_match)) for post_match in matched)
-    asking = [(post_match, found) for post_match, found in found_images if found]
+    asking = [
+        (index, found)
+        for index, post_match in enumerate(matched)
+        if (found := PostImages.of(post_match)) is not None
+    ]
     jobs = image_jobs_request(
         user=user,
-        posts=[found.asks(post_match.post) for post_match, found in asking],
+        posts=[found.asks(matched[index].post) for index, found in asking],
         base_url=base_url or "",
     )
-    edits_by_post = {
-        id(post_match): post_media_edits(post_match, found, post_jobs, base_url)
-        for (post_match, found), post_jobs in zip(asking, jobs, strict=True)
-    }
-    return [edits_by_post.get(id(post_match), {}) for post_match in matched]
+    edits: list[dict[tuple[str, str], MediaEdit]] = [{} for _ in matched]
+    for (index, found), post_jobs in zip(asking, jobs, strict=True):
+        edits[index] = post_media_edits(matched[index], found, post_jobs, base_url)
+    return edits
 
 
 def post_media_edits(

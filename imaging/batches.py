@@ -13,12 +13,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from filters.models import User
-from imaging.dispatch import image_job_dispatch_on_commit, image_job_is_stuck, image_job_requeue
+from imaging.dispatch import image_job_dispatch_on_commit
 from imaging.models import ImageJob, ImageRequest
-from imaging.requests import image_job_request, image_requests_allowed
-from imaging.selectors import filter_key_make, url_hash_make
-from imaging.storage import image_result_lost
-from imaging.transforms import intervention_choose
+from imaging.requests import (
+    JobKey,
+    filters_kept,
+    image_job_heal,
+    image_job_key,
+    image_job_request,
+    image_requests_allowed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +37,6 @@ class ImageAsk:
     filter_texts: list[str]
     intensity: int
     intervention: str | None = None
-
-
-JobKey = tuple[str, str, str]  # (url hash, filter key, intervention)
 
 
 def image_jobs_request(
@@ -86,7 +87,7 @@ def _image_jobs_request(
     *, user: User, posts: Sequence[Sequence[ImageAsk]], base_url: str
 ) -> list[list[ImageJob | None]]:
     bound = min(settings.DIYMOD_IMAGES_PER_POST, settings.DIYMOD_IMAGES_PER_FEED)
-    keys = {id(ask): image_job_key(ask) for asks in posts for ask in asks[:bound]}
+    keys = {id(ask): ask_key(ask) for asks in posts for ask in asks[:bound]}
     jobs = image_jobs_existing(set(keys.values()))
     created: dict[int, ImageJob] = {}  # by id(): unsaved jobs are all equal to Django
     counted: set[Hashable] = set()
@@ -111,9 +112,13 @@ def _image_jobs_request(
     return answers
 
 
-def image_job_key(ask: ImageAsk) -> JobKey:
-    chosen = intervention_choose(intensity=ask.intensity, requested=ask.intervention)
-    return url_hash_make(ask.image_url), filter_key_make(ask.filter_texts), chosen
+def ask_key(ask: ImageAsk) -> JobKey:
+    return image_job_key(
+        image_url=ask.image_url,
+        filter_texts=ask.filter_texts,
+        intensity=ask.intensity,
+        intervention=ask.intervention,
+    )
 
 
 def image_jobs_existing(keys: set[JobKey]) -> dict[JobKey, ImageJob]:
@@ -128,13 +133,12 @@ def image_jobs_existing(keys: set[JobKey]) -> dict[JobKey, ImageJob]:
 
 def image_job_new(ask: ImageAsk, key: JobKey) -> ImageJob:
     url_hash, filter_key, intervention = key
-    filters = [text for text in ask.filter_texts if text.strip()]
     return ImageJob(
         image_url=ask.image_url,
         url_hash=url_hash,
         filter_key=filter_key,
         intervention=intervention,
-        filters=filters,
+        filters=filters_kept(ask.filter_texts),
     )
 
 
@@ -148,14 +152,6 @@ def image_jobs_create(jobs: list[ImageJob]) -> None:
         raise RuntimeError("the database returned no ids for the new image jobs")
     for job in jobs:
         image_job_dispatch_on_commit(job_id=job.pk)
-
-
-def image_job_heal(job: ImageJob) -> None:
-    # Heals jobs whose dispatch was lost (a restart of the embedded server, a broker outage)
-    # even where no beat process runs the sweep, and results whose file is gone.
-    if image_job_is_stuck(job) or image_result_lost(job):
-        if image_job_requeue(job=job):
-            job.status = ImageJob.Status.QUEUED
 
 
 def image_requests_record(
@@ -195,7 +191,7 @@ def image_request_new(user: User, ask: ImageAsk, job: ImageJob, base_url: str) -
         job=job,
         url_hash=job.url_hash,
         filter_key=job.filter_key,
-        filters=[text for text in ask.filter_texts if text.strip()],
+        filters=filters_kept(ask.filter_texts),
         base_url=base_url[:255],
     )
 

@@ -34,29 +34,50 @@ def image_job_request(
     (after commit) when new, and `user`'s own request of it recorded (with their validated
     `base_url`) so the push and /get_img_result reach them and only them. Never queues twice:
     the unique constraint decides between concurrent creators."""
-    url_hash, filter_key = url_hash_make(image_url), filter_key_make(filter_texts)
-    chosen = intervention_choose(intensity=intensity, requested=intervention)
+    url_hash, filter_key, chosen = image_job_key(
+        image_url=image_url,
+        filter_texts=filter_texts,
+        intensity=intensity,
+        intervention=intervention,
+    )
     with transaction.atomic():
         job, created = ImageJob.objects.get_or_create(
             url_hash=url_hash,
             filter_key=filter_key,
             intervention=chosen,
-            defaults={
-                "image_url": image_url,
-                "filters": [text for text in filter_texts if text.strip()],
-            },
+            defaults={"image_url": image_url, "filters": filters_kept(filter_texts)},
         )
         image_request_record(
             user=user, job=job, filter_texts=filter_texts, base_url=base_url, move=True
         )
         if created:
             image_job_dispatch_on_commit(job_id=job.pk)
-        elif image_job_is_stuck(job) or image_result_lost(job):
-            # Heals jobs whose dispatch was lost (a restart of the embedded server, a broker
-            # outage) even where no beat process runs the sweep, and results whose file is gone.
-            if image_job_requeue(job=job):
-                job.status = ImageJob.Status.QUEUED
+        else:
+            image_job_heal(job)
     return job
+
+
+JobKey = tuple[str, str, str]  # (url hash, filter key, intervention): one job each
+
+
+def image_job_key(
+    *, image_url: str, filter_texts: list[str], intensity: int, intervention: str | None
+) -> JobKey:
+    chosen = intervention_choose(intensity=intensity, requested=intervention)
+    return url_hash_make(image_url), filter_key_make(filter_texts), chosen
+
+
+def filters_kept(filter_texts: list[str]) -> list[str]:
+    """The filter texts a job or request records (blank ones dropped)."""
+    return [text for text in filter_texts if text.strip()]
+
+
+def image_job_heal(job: ImageJob) -> None:
+    """Requeue an existing job whose dispatch was lost (a restart of the embedded server, a
+    broker outage) even where no beat process runs the sweep, or whose result file is gone."""
+    if image_job_is_stuck(job) or image_result_lost(job):
+        if image_job_requeue(job=job):
+            job.status = ImageJob.Status.QUEUED
 
 
 def image_requests_allowed(*, wanted: int, already_in_feed: int) -> int:
@@ -82,7 +103,7 @@ def image_request_record(
         filter_key=job.filter_key,
         defaults={
             "job": job,
-            "filters": [text for text in filter_texts if text.strip()],
+            "filters": filters_kept(filter_texts),
             "base_url": base_url[:255],
         },
     )
