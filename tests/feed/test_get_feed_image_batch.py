@@ -4,7 +4,6 @@ queries whatever the number of images, with the requesters, caps and moves of on
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,26 +16,11 @@ from filters.services import filter_create, user_get_or_create
 from imaging import batches
 from imaging.jobs import PENDING
 from imaging.models import ImageJob, ImageRequest
-from imaging.selectors import url_hash_make
+from imaging.selectors import filter_key_make, url_hash_make
 from tests.feed.samples import REDDIT_URL, reddit_feed, shreddit_post
 from tests.support.image_server import ImageServer
-from tests.support.realtime_fixtures import in_memory_layer_use
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def image_server():
-    with ImageServer() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def image_settings(settings: Any, tmp_path: Path, image_server: ImageServer) -> None:
-    in_memory_layer_use(settings)
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.DIYMOD_IMAGE_ALLOWED_HOSTS = [image_server.host_port]
-    settings.DIYMOD_IMAGE_ALLOW_PRIVATE = True
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("image_settings")]
 
 
 def spider_posts(image_server: ImageServer, count: int, first: int = 0) -> str:
@@ -148,7 +132,7 @@ def test_a_failed_job_does_not_count_toward_the_per_feed_cap(
         ImageJob(
             image_url=url,
             url_hash=url_hash_make(url),
-            filter_key=batches.filter_key_make(["spiders"]),
+            filter_key=filter_key_make(["spiders"]),
             intervention="cartoon",
             status=ImageJob.Status.FAILED,
         )

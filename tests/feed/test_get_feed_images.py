@@ -9,7 +9,6 @@ import json
 import re
 import time
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,23 +21,9 @@ from imaging.jobs import PENDING
 from imaging.models import ImageJob
 from tests.feed.samples import REDDIT_URL, X_URL, reddit_feed, shreddit_post, tweet, x_timeline
 from tests.support.image_server import ImageServer
-from tests.support.realtime_fixtures import in_memory_layer_use, socket_open
+from tests.support.realtime_fixtures import socket_open
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def image_server():
-    with ImageServer() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def image_settings(settings: Any, tmp_path: Path, image_server: ImageServer) -> None:
-    in_memory_layer_use(settings)
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.DIYMOD_IMAGE_ALLOWED_HOSTS = [image_server.host_port]
-    settings.DIYMOD_IMAGE_ALLOW_PRIVATE = True
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("image_settings")]
 
 
 def feed_post(body: str, url: str = REDDIT_URL, user_id: str = "alice") -> dict[str, Any]:
