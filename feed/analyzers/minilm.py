@@ -39,10 +39,6 @@ MAX_TOKENS = 128  # the length the model was trained on
 # Rows x padded length per onnxruntime call. Small batches measured fastest on this CPU
 # (256: 0.34 s, 2048: 0.56 s for the same 2,300 tokens; cache-sized activations).
 BATCH_TOKENS = 256
-# Sentence vectors kept across calls (least recently used evicted): a feed's posts come back
-# for every user who reads that page with other filters, and a vector depends only on its
-# text (rows are computed independently of their batch-mates). 384 float32s: ~1.5 kB each.
-VECTOR_CACHE_SIZE = 16_384
 HASH_CHUNK_BYTES = 1 << 20
 
 _model: MiniLM | None = None
@@ -89,9 +85,20 @@ class MiniLM:
 
     dimensions = 384
 
-    def __init__(self, session: onnxruntime.InferenceSession, tokenizer: tokenizers.Tokenizer):
+    def __init__(
+        self,
+        session: onnxruntime.InferenceSession,
+        tokenizer: tokenizers.Tokenizer,
+        *,
+        cache_rows: int = 0,
+    ):
         self._session = session
         self._tokenizer = tokenizer
+        # Sentence vectors kept across calls (least recently used evicted;
+        # DIYMOD_SENTENCE_CACHE_ROWS): a feed's posts come back for every user who reads that
+        # page with other filters, and a vector depends only on its text (rows are computed
+        # independently of their batch-mates). 384 float32s: ~1.5 kB a row.
+        self._cache_rows = cache_rows
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
 
@@ -101,6 +108,8 @@ class MiniLM:
     def embed(self, texts: list[str]) -> np.ndarray:
         """One row per text, in order; texts longer than MAX_TOKENS are truncated."""
         vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        if not self._cache_rows:
+            return self._embed_new(texts)
         missing: dict[str, list[int]] = {}
         with self._vectors_lock:
             for index, text in enumerate(texts):
@@ -116,7 +125,7 @@ class MiniLM:
                 for row, (text, indices) in zip(computed, missing.items(), strict=True):
                     vectors[indices] = row
                     self._vectors[text] = row.copy()
-                while len(self._vectors) > VECTOR_CACHE_SIZE:
+                while len(self._vectors) > self._cache_rows:
                     self._vectors.popitem(last=False)
         return vectors
 
@@ -195,7 +204,7 @@ def minilm_load() -> MiniLM:
     tokenizer = tokenizers.Tokenizer.from_file(str(directory / "tokenizer.json"))
     tokenizer.no_padding()  # the shipped file pads to 128; we pad per batch instead
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
-    return MiniLM(session, tokenizer)
+    return MiniLM(session, tokenizer, cache_rows=int(settings.DIYMOD_SENTENCE_CACHE_ROWS))
 
 
 def minilm_get() -> MiniLM:

@@ -4,8 +4,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.conf import settings
 
-from feed.analyzers import minilm
 from feed.analyzers.minilm import MiniLM, minilm_get
 
 
@@ -25,7 +25,7 @@ class CountingSession:
 def counted() -> tuple[MiniLM, CountingSession]:
     shared = minilm_get()
     session = CountingSession(shared._session)
-    return MiniLM(session, shared._tokenizer), session  # type: ignore[arg-type]
+    return MiniLM(session, shared._tokenizer, cache_rows=16), session  # type: ignore[arg-type]
 
 
 def test_a_sentence_embedded_once_is_not_run_through_the_model_again(counted) -> None:
@@ -46,9 +46,10 @@ def test_a_cached_vector_equals_the_one_computed_among_other_sentences(counted) 
     assert np.array_equal(alone, among)
 
 
-def test_the_vector_cache_is_bounded(counted, monkeypatch) -> None:
-    model, session = counted
-    monkeypatch.setattr(minilm, "VECTOR_CACHE_SIZE", 2)
+def test_the_vector_cache_is_bounded() -> None:
+    shared = minilm_get()
+    session = CountingSession(shared._session)
+    model = MiniLM(session, shared._tokenizer, cache_rows=2)  # type: ignore[arg-type]
     model.embed(["one", "two", "three"])
     model.embed(["one"])  # evicted: computed again
     assert session.rows == 4
@@ -59,3 +60,16 @@ def test_a_returned_row_changed_by_the_caller_leaves_the_cache_intact(counted) -
     rows = model.embed(["a post about something"])
     rows[0] -= 1.0
     assert np.linalg.norm(model.embed(["a post about something"])[0]) == pytest.approx(1.0)
+
+
+def test_with_no_cache_rows_every_call_runs_the_model() -> None:
+    shared = minilm_get()
+    session = CountingSession(shared._session)
+    model = MiniLM(session, shared._tokenizer, cache_rows=0)  # type: ignore[arg-type]
+    model.embed(["one", "two"])
+    model.embed(["one"])
+    assert session.rows == 3
+
+
+def test_the_shared_model_keeps_as_many_rows_as_configured() -> None:
+    assert minilm_get()._cache_rows == settings.DIYMOD_SENTENCE_CACHE_ROWS > 0
