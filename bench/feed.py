@@ -1,8 +1,10 @@
 """`POST /get_feed` over HTTP on the real 50-post Reddit capture, with 5 filters.
 
-Cold: every post new (the filter set changes each run, so no cached decision applies).
-Warm: the same feed again, every decision cached. Also a 25-post batch cold, and whether
-untouched posts come back byte-identical. Runs a real daphne process on the embedded default.
+Cold: every post new (the filter set changes each run, so no cached decision applies, and
+the server keeps no sentence vectors across feeds). Also new filters on a page read before
+(the default sentence cache on). Warm: the same feed again, every decision cached. Also a
+25-post batch cold, and whether untouched posts come back byte-identical. Runs a real daphne
+process on the embedded default.
 
     .venv/bin/python bench/feed.py [--runs 9]
 """
@@ -69,11 +71,29 @@ def feed_time(client: httpx.Client, user_id: str, page: str) -> tuple[float, dic
     return elapsed, response.json()
 
 
+def page_seen_times(page: str, runs: int) -> list[float]:
+    """Cold decisions on posts the model has embedded before: another user's new filter set on
+    a page already read (the server's default sentence cache on)."""
+    with (
+        live_server_start() as server,
+        httpx.Client(base_url=server.base_url, timeout=60) as client,
+    ):
+        user_with_filters(client, "bench-seen-warmup", "warmup")
+        feed_time(client, "bench-seen-warmup", page)
+        times = []
+        for run_index in range(runs):
+            user = f"bench-seen-{run_index}"
+            user_with_filters(client, user, f"film number {run_index}")
+            times.append(feed_time(client, user, page)[0])
+    return times
+
+
 def run(runs: int) -> str:
     page = media_localise(CAPTURE.read_text(encoding="utf-8"))
     batch = first_posts(page, 25)
+    # Cold means every post new to the model too: no sentence vectors kept across feeds.
     with (
-        live_server_start() as server,
+        live_server_start({"DIYMOD_SENTENCE_CACHE_ROWS": "0"}) as server,
         httpx.Client(base_url=server.base_url, timeout=60) as client,
     ):
         user_with_filters(client, "bench-warmup", "warmup")
@@ -93,6 +113,7 @@ def run(runs: int) -> str:
             user_with_filters(client, batch_user, f"series number {run_index}")
             batch_cold.append(feed_time(client, batch_user, batch)[0])
         identical = empty["feed"]["response"] == page
+    seen = page_seen_times(page, runs)
     stats = last["stats"]
     return "\n".join(
         [
@@ -109,6 +130,8 @@ def run(runs: int) -> str:
             f"| 50 posts, warm (all cached; {len(warm)} requests) | {median(warm):.0f} | "
             f"{percentile(warm, 0.9):.0f} | |",
             f"| 25 posts, cold | {median(batch_cold):.0f} | {percentile(batch_cold, 0.9):.0f} | |",
+            f"| 50 posts, new filters, page read before (sentence cache) | {median(seen):.0f} | "
+            f"{percentile(seen, 0.9):.0f} | |",
             f"| 50 posts, user without filters (no parse) | {median(bare):.0f} | "
             f"{percentile(bare, 0.9):.0f} | |",
             "",
