@@ -3,7 +3,6 @@ queries whatever the number of images, with the requesters, caps and moves of on
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -14,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from filters.models import Filter
 from filters.services import filter_create, user_get_or_create
 from imaging import batches
-from imaging.jobs import PENDING
 from imaging.models import ImageJob, ImageRequest
 from imaging.selectors import filter_key_make, url_hash_make
 from tests.feed.samples import REDDIT_URL, reddit_feed, shreddit_post
+from tests.support.image_jobs import image_jobs_settle
 from tests.support.image_server import ImageServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("image_settings")]
@@ -49,16 +48,9 @@ def spider_user(user_id: str, **options: Any) -> Filter:
     return filter_create(owner=owner, filter_text="spiders", intensity=5, **options)
 
 
-def jobs_settle(timeout: float = 20.0) -> None:
-    """The embedded default runs jobs in background threads: let them end before the flush."""
-    deadline = time.monotonic() + timeout
-    while ImageJob.objects.filter(status__in=PENDING).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
 def warm_queries(body: str, user_id: str) -> int:
     feed_post(body, user_id)  # cold: the decisions cached, the jobs and requests made
-    jobs_settle()
+    image_jobs_settle()
     with CaptureQueriesContext(connection) as captured:
         document = feed_post(body, user_id)
     assert "diy-mod-image=" in document
@@ -89,7 +81,7 @@ def test_each_requester_of_a_shared_job_keeps_their_own_base_url(
     feed_post(body, "alice", host="localhost")
     feed_post(body, "bob", host="127.0.0.1")
     feed_post(body, "alice", host="localhost")
-    jobs_settle()
+    image_jobs_settle()
 
     assert ImageJob.objects.count() == 3  # the same picture is made once for both
     bases = {
@@ -106,12 +98,12 @@ def test_a_changed_image_intervention_moves_the_request_to_the_other_job(
     spider = spider_user("mover")
     body = spider_posts(image_server, 2)
     feed_post(body, "mover")
-    jobs_settle()
+    image_jobs_settle()
     first = set(ImageRequest.objects.values_list("job_id", flat=True))
 
     Filter.objects.filter(pk=spider.pk).update(metadata={"image_intervention": "blur"})
     feed_post(body, "mover")
-    jobs_settle()
+    image_jobs_settle()
 
     moved = set(ImageRequest.objects.values_list("job_id", flat=True))
     assert ImageRequest.objects.count() == 2
@@ -140,7 +132,7 @@ def test_a_failed_job_does_not_count_toward_the_per_feed_cap(
     )
 
     document = feed_post(body, "capped")
-    jobs_settle()
+    image_jobs_settle()
 
     assert document.count("diy-mod-image=") == 3  # images 2, 3 and 4; 0 and 1 failed
     assert ImageJob.objects.count() == 5
@@ -153,7 +145,7 @@ def test_a_job_another_request_created_meanwhile_is_shared_not_duplicated(
     spider_user("racer")
     body = spider_posts(image_server, 3)
     feed_post(body, "racer")
-    jobs_settle()
+    image_jobs_settle()
     # As if another process created the jobs between the lookup and the insert: the insert
     # meets the unique constraint, and the images are then asked for one by one.
     monkeypatch.setattr(batches, "image_jobs_existing", lambda keys: {})

@@ -17,9 +17,9 @@ from django.test import Client
 from PIL import Image
 
 from filters.services import filter_create, user_get_or_create
-from imaging.jobs import PENDING
 from imaging.models import ImageJob
 from tests.feed.samples import REDDIT_URL, X_URL, reddit_feed, shreddit_post, tweet, x_timeline
+from tests.support.image_jobs import image_jobs_settle
 from tests.support.image_server import ImageServer
 from tests.support.realtime_fixtures import socket_open
 
@@ -285,11 +285,4 @@ def test_a_feed_queues_no_more_image_jobs_than_the_per_feed_cap(
     assert ImageJob.objects.count() == 3
     starts = ("__BLUR_START__", "__OVERLAY_START__", "__REWRITE_START__")
     assert sum(document.count(start) for start in starts) >= 6  # every post still moderated
-    jobs_settle()
-
-
-def jobs_settle(timeout: float = 20.0) -> None:
-    """The embedded default runs jobs in background threads: let them end before the flush."""
-    deadline = time.monotonic() + timeout
-    while ImageJob.objects.filter(status__in=PENDING).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    image_jobs_settle()
