@@ -18,11 +18,13 @@ Two figures per file:
 Plus per-filter tables, the ten worst misses and false alarms, and an ablation (what context,
 the CJK model, the word lists, the library and model profiles each add), all cross-validated.
 
-Run: .venv/bin/python bench/calibrate.py [--quick]   (writes docs/BENCHMARKS.md "matching")
+Run: .venv/bin/python bench/calibrate.py [--quick]   (without --quick: rewrites docs/BENCHMARKS.md
+"matching"; --help lists the options and runs nothing)
 """
 
 from __future__ import annotations
 
+import argparse
 import html
 import json
 import os
@@ -466,7 +468,15 @@ def worst(analyzer: Any, scored: list[Scored], shipped: list[bool], want_label: 
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="no ablation, and print only: docs/BENCHMARKS.md is left as it is",
+    )
+    quick = parser.parse_args().quick
     django_setup()
     from django.db import connection
     from django.test.utils import setup_test_environment
