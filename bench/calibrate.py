@@ -54,6 +54,9 @@ VOCAB_GRID = [0.0, 0.02, 0.03, 0.04, 0.05, 0.07]
 # e5 cosines less the filter's background (feed/analyzers/e5.py): 3 decimals matter.
 CJK_GRID = [round(-0.01 + 0.005 * i, 3) for i in range(19)]
 ENTITY_GRID = [-1.0, 0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
+# The weight of the semantic exclusions (MatchParams.negative_weight); 0 is off, so
+# cross-validation can turn the leg off (it is tried first and wins ties).
+NEGATIVE_GRID = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]
 # Hosts the captures load images and video from: rewritten to 127.0.0.1 (t.co links and
 # other URLs in the posts' visible text stay: they are text, never fetched, and the adapter
 # maps t.co links to their display URLs).
@@ -228,6 +231,7 @@ class Features:
     """The evidence as arrays, so a parameter grid is evaluated in one numpy expression."""
 
     semantic: Any
+    negative: Any  # best cosine to a "not" phrase (Surface.negative)
     cjk: Any
     named: Any
     specific: Any  # named by a specific alias (Surface.specific)
@@ -249,6 +253,7 @@ class Features:
 
         return cls(
             np.array([s.surface.semantic for s in scored]),
+            np.array([s.surface.negative for s in scored]),
             np.array([s.surface.cjk for s in scored]),
             np.array([s.surface.named for s in scored]),
             np.array([s.surface.specific for s in scored]),
@@ -268,6 +273,9 @@ class Features:
 
         read = self.cjk > CJK_NOT_READ
         base = np.where(read, self.cjk - params.cjk + params.topic, self.semantic)
+        if params.negative_weight > 0:  # embedded.negative_penalty
+            excess = np.maximum(0.0, self.negative - self.semantic) * (self.semantic > -1.0)
+            base = base - params.negative_weight * excess
         weak = self.named & ~self.specific
         alias = np.where(self.specific, params.alias_boost, params.weak_boost * weak)
         topic = base + alias + params.vocab_boost * self.vocab
@@ -307,7 +315,7 @@ def _objective_fast(labels: Any, predicted: Any) -> float:
 
 def params_fit(features: Features, base: Any) -> Any:
     """Coordinate search: (topic, alias, weak alias, vocab) jointly, then the CJK and the
-    entity thresholds."""
+    entity thresholds, then the semantic exclusions' weight (its grid includes off)."""
 
     def score(params: Any) -> float:
         return _objective_fast(features.labels, features.predict(params))
@@ -324,6 +332,7 @@ def params_fit(features: Features, base: Any) -> Any:
             (replace(best, entity=e, entity_weak=w) for e, w in product(ENTITY_GRID, ENTITY_GRID)),
             key=score,
         )
+        best = max((replace(best, negative_weight=n) for n in NEGATIVE_GRID), key=score)
     return best
 
 
@@ -495,7 +504,7 @@ def main() -> None:
     )
     memo_embed_install()
 
-    full = EmbeddedAnalyzer()
+    full = EmbeddedAnalyzer(negatives=True)  # gathers every leg; the fit may turn one off
     scored = evidence_score(pairs, documents, full)
     labels = [s.pair.label for s in scored]
     cv_predicted, chosen = cross_validate(scored, SHIPPED)
@@ -510,12 +519,18 @@ def main() -> None:
     ablations = []
     if not quick:
         variants: list[tuple[str, Callable[[], Any]]] = [
-            ("no platform context", lambda: EmbeddedAnalyzer(context=False)),
-            ("no CJK model (MiniLM for every post)", lambda: EmbeddedAnalyzer(cjk_model=False)),
-            ("no word lists", lambda: EmbeddedAnalyzer(wordlists=False)),
+            ("no platform context", lambda: EmbeddedAnalyzer(context=False, negatives=True)),
+            (
+                "no CJK model (MiniLM for every post)",
+                lambda: EmbeddedAnalyzer(cjk_model=False, negatives=True),
+            ),
+            ("no word lists", lambda: EmbeddedAnalyzer(wordlists=False, negatives=True)),
+            ("no semantic exclusions", lambda: EmbeddedAnalyzer(negatives=False)),
             (
                 "no topic library (generic profiles only)",
-                lambda: EmbeddedAnalyzer(library=library_load(ROOT / "no-such-folder")),
+                lambda: EmbeddedAnalyzer(
+                    library=library_load(ROOT / "no-such-folder"), negatives=True
+                ),
             ),
             ("profiles from the model (local test server)", model_profiles_analyzer),
         ]
@@ -645,7 +660,7 @@ def model_profiles_analyzer() -> Any:
     server.respond_with(answer)
     settings.OPENAI_API_KEY = "test"
     settings.OPENAI_BASE_URL = server.base_url
-    return EmbeddedAnalyzer(profile_source=ModelProfiles())
+    return EmbeddedAnalyzer(profile_source=ModelProfiles(), negatives=True)
 
 
 if __name__ == "__main__":

@@ -74,18 +74,42 @@ class MatchParams:
     cjk: float = 0.03  # e5 cosine above the filter's background that counts as `topic`
     entity: float = -1.0  # an entity named by a specific alias also needs this semantic score
     entity_weak: float = -1.0  # ... and one named by short aliases only, this one
+    # Exclusions as semantic negatives: the semantic score is lowered by this much per unit
+    # that the surface's best cosine to the profile's "not" phrases exceeds its best cosine to
+    # the descriptions (negative_penalty). 0 turns the leg off. A penalty measured better than
+    # a veto at a margin (docs/BENCHMARKS.md): it weighs how far the look-alike wins.
+    negative_weight: float = 0.0
+
+    @property
+    def negatives_on(self) -> bool:
+        return self.negative_weight > 0
 
     def tag(self) -> str:
+        negative = f"-n{self.negative_weight:.3f}" if self.negatives_on else "-noff"
         return (
             f"t{self.topic:.3f}-a{self.alias_boost:.3f}-w{self.weak_boost:.3f}"
             f"-v{self.vocab_boost:.3f}-c{self.cjk:.3f}-e{self.entity:.3f}"
-            f"-ew{self.entity_weak:.3f}"
+            f"-ew{self.entity_weak:.3f}{negative}"
         )
+
+
+def negative_penalty(semantic: float, negative: float, weight: float) -> float:
+    """How much a look-alike lowers the surface's semantic score: `weight` times how far its
+    nearest "not" phrase beats the nearest description (MatchParams.negative_weight). A
+    surface nothing was embedded for (-1), or a profile without "not" phrases (negative -1),
+    loses nothing."""
+    if weight <= 0 or semantic <= -1.0:
+        return 0.0
+    return weight * max(0.0, negative - semantic)
 
 
 SHIPPED = MatchParams()
 VOCAB_CAP = 3
 FILTER_TEMPLATE = "a post about {}"
+# "Not" phrases are embedded in the descriptions' own register ("a post about a ram truck"),
+# so their cosines compare with the descriptions' (bare short phrases score lower on every
+# sentence), less the template's topic-less direction exactly as the name row is.
+NOT_TEMPLATE = FILTER_TEMPLATE
 # The template's own words ("a post about") pull every sentence that says "post" towards every
 # filter. Subtracting part of the template's direction with no topic cancels that pull:
 # cos(u, f) - w * cos(u, g) = u . (f - w g) for unit vectors, so it is folded into the filter.
@@ -130,6 +154,7 @@ class Surface:
     """The evidence one surface (text+context, or alt texts) gives for one (post, profile)."""
 
     semantic: float = -1.0  # best MiniLM cosine of a unit to a description; -1: none read
+    negative: float = -1.0  # best MiniLM cosine of a unit to a "not" phrase; -1: none
     cjk: float = CJK_NOT_READ  # e5 cosine above the profile's background (mostly-CJK posts)
     aliases: list[str] = field(default_factory=list)  # exact substrings of the post text
     alias_in_context: bool = False
@@ -172,6 +197,7 @@ class EmbeddedAnalyzer(Analyzer):
         wordlists: bool = True,
         context: bool = True,
         profile_source: object | None = None,
+        negatives: bool | None = None,
     ) -> None:
         self.params = params
         self._model = model
@@ -179,6 +205,9 @@ class EmbeddedAnalyzer(Analyzer):
         self.use_cjk = (e5_enabled() and e5_available()) if cjk_model is None else cjk_model
         self.use_wordlists = wordlists
         self.use_context = context
+        # Score the "not" phrases semantically (Surface.negative): by default only when the
+        # parameters use them (no cost otherwise); bench/calibrate.py always gathers them.
+        self.use_negatives = params.negatives_on if negatives is None else negatives
         # Model-written profiles (feed/profiles/model.py), consulted first when given.
         self.profile_source = profile_source
         # MiniLM rows ("minilm" keys) and e5 rows with their background ("e5" keys).
@@ -255,6 +284,25 @@ class EmbeddedAnalyzer(Analyzer):
             return rows
 
         key = f"minilm\x1f{profile.key}\x1f{hash((profile.names, profile.descriptions))}"
+        return self._cached(key, rows_make)
+
+    def _profile_not_vectors(self, profile: Profile) -> np.ndarray | None:
+        """MiniLM rows for a profile's "not" phrases (NOT_TEMPLATE, less the template's own
+        direction), or None when it has none: its surfaces keep negative -1."""
+        if not profile.not_phrases:
+            return None
+
+        def rows_make() -> np.ndarray:
+            computed = self.model.embed(
+                [
+                    *(NOT_TEMPLATE.format(phrase) for phrase in profile.not_phrases),
+                    NULL_FILTER_TEXT,
+                ]
+            )
+            rows = computed[:-1] - NULL_FILTER_WEIGHT * computed[-1]
+            return rows
+
+        key = f"minilm-not\x1f{profile.key}\x1f{hash(profile.not_phrases)}"
         return self._cached(key, rows_make)
 
     def _profile_e5_vectors(self, profile: Profile) -> tuple[np.ndarray, float]:
@@ -449,6 +497,7 @@ class EmbeddedAnalyzer(Analyzer):
         vectors: dict[str, np.ndarray],
     ) -> tuple[Surface, Surface]:
         rows = self._profile_vectors(profile)
+        not_rows = self._profile_not_vectors(profile) if self.use_negatives else None
         matcher = profile_matcher(profile)
         generic = profile.source == "generic"
         text, image = Surface(generic=generic), Surface(generic=generic)
@@ -468,6 +517,10 @@ class EmbeddedAnalyzer(Analyzer):
                 scored = text_without(unit.text, found.masked) if found.masked else unit.text
                 similarity = float((rows @ vectors[scored]).max())
                 surface.semantic = max(surface.semantic, similarity)
+                if not_rows is not None:
+                    # The unmasked sentence: naming the look-alike is evidence for it.
+                    negative = float((not_rows @ vectors[unit.text]).max())
+                    surface.negative = max(surface.negative, negative)
                 if not unit.context:
                     surface.unit_scores.append((unit.text, similarity))
         text.vocabulary, image.vocabulary = len(vocab[False]), len(vocab[True])
@@ -498,6 +551,7 @@ class EmbeddedAnalyzer(Analyzer):
             base = surface.cjk - params.cjk + params.topic
         if profile.kind == "category" and profile.source != "generic":
             return 1.0 if (surface.detector or surface.named) else None
+        base -= negative_penalty(surface.semantic, surface.negative, params.negative_weight)
         if profile.kind == "entity" and profile.source != "generic":
             gate = params.entity if surface.specific else params.entity_weak
             return base + params.alias_boost if surface.named and base >= gate else None
