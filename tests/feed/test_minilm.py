@@ -25,7 +25,13 @@ class CountingSession:
 def counted() -> tuple[MiniLM, CountingSession]:
     shared = minilm_get()
     session = CountingSession(shared._session)
-    return MiniLM(session, shared._tokenizer, cache_rows=16), session  # type: ignore[arg-type]
+    model = MiniLM(
+        session,  # type: ignore[arg-type]
+        shared._tokenizer,
+        cache_rows=16,
+        rows_per_run=shared._rows_per_run,
+    )
+    return model, session
 
 
 def test_a_sentence_embedded_once_is_not_run_through_the_model_again(counted) -> None:
@@ -39,7 +45,8 @@ def test_a_sentence_embedded_once_is_not_run_through_the_model_again(counted) ->
 def test_a_cached_vector_equals_the_one_computed_among_other_sentences(counted) -> None:
     model, _ = counted
     alone = model.embed(["Conference reviews came back today."])[0]
-    fresh = MiniLM(minilm_get()._session, minilm_get()._tokenizer)
+    shared = minilm_get()
+    fresh = MiniLM(shared._session, shared._tokenizer, rows_per_run=shared._rows_per_run)
     among = fresh.embed(
         ["short", "Conference reviews came back today.", "a much longer sentence " * 8]
     )[1]
