@@ -246,6 +246,10 @@ def minilm_int8_derive(directory: Path, cache_dir: Path) -> Path:
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = cache_dir / f".{INT8_FILE}.{os.getpid()}.{threading.get_ident()}"
+    # The quantizer talks on the root logger (advice to pre-process, a line per tensor): a
+    # filter on that logger drops only what is logged to it directly, not module loggers.
+    root = logging.getLogger()
+    root.addFilter(_quiet)
     try:
         quantize_dynamic(
             str(directory / "onnx" / "model.onnx"),
@@ -261,8 +265,13 @@ def minilm_int8_derive(directory: Path, cache_dir: Path) -> Path:
             )
         os.replace(partial, target)
     finally:
+        root.removeFilter(_quiet)
         partial.unlink(missing_ok=True)
     return target
+
+
+def _quiet(record: logging.LogRecord) -> bool:
+    return False
 
 
 def minilm_load() -> MiniLM:
