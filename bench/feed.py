@@ -88,17 +88,26 @@ def page_seen_times(page: str, runs: int) -> list[float]:
     return times
 
 
+FP32_ENV = {"DIYMOD_SENTENCE_CACHE_ROWS": "0", "DIYMOD_MINILM_INT8": "off"}
+
+
 def run(runs: int) -> str:
     page = media_localise(CAPTURE.read_text(encoding="utf-8"))
     batch = first_posts(page, 25)
     # Cold means every post new to the model too: no sentence vectors kept across feeds.
+    # The same-run baseline: a second server running the fp32 model (DIYMOD_MINILM_INT8=off),
+    # its cold requests interleaved with the shipped server's.
     with (
         live_server_start({"DIYMOD_SENTENCE_CACHE_ROWS": "0"}) as server,
+        live_server_start(FP32_ENV) as fp32,
         httpx.Client(base_url=server.base_url, timeout=60) as client,
+        httpx.Client(base_url=fp32.base_url, timeout=60) as fp32_client,
     ):
-        user_with_filters(client, "bench-warmup", "warmup")
-        feed_time(client, "bench-warmup", page)  # loads the model once, like any first request
+        for warming in (client, fp32_client):
+            user_with_filters(warming, "bench-warmup", "warmup")
+            feed_time(warming, "bench-warmup", page)  # loads the model, like any first request
         cold, warm, batch_cold, bare = [], [], [], []
+        cold_fp32, batch_fp32 = [], []
         last: dict = {}
         empty: dict = {}
         for run_index in range(runs):
@@ -112,6 +121,10 @@ def run(runs: int) -> str:
             batch_user = f"bench-batch-{run_index}"
             user_with_filters(client, batch_user, f"series number {run_index}")
             batch_cold.append(feed_time(client, batch_user, batch)[0])
+            user_with_filters(fp32_client, user, f"show number {run_index}")
+            cold_fp32.append(feed_time(fp32_client, user, page)[0])
+            user_with_filters(fp32_client, batch_user, f"series number {run_index}")
+            batch_fp32.append(feed_time(fp32_client, batch_user, batch)[0])
         identical = empty["feed"]["response"] == page
     seen = page_seen_times(page, runs)
     stats = last["stats"]
@@ -130,10 +143,19 @@ def run(runs: int) -> str:
             f"| 50 posts, warm (all cached; {len(warm)} requests) | {median(warm):.0f} | "
             f"{percentile(warm, 0.9):.0f} | |",
             f"| 25 posts, cold | {median(batch_cold):.0f} | {percentile(batch_cold, 0.9):.0f} | |",
+            f"| baseline: 50 posts, cold, fp32 model | {median(cold_fp32):.0f} | "
+            f"{percentile(cold_fp32, 0.9):.0f} | |",
+            f"| baseline: 25 posts, cold, fp32 model | {median(batch_fp32):.0f} | "
+            f"{percentile(batch_fp32, 0.9):.0f} | |",
             f"| 50 posts, new filters, page read before (sentence cache) | {median(seen):.0f} | "
             f"{percentile(seen, 0.9):.0f} | |",
             f"| 50 posts, user without filters (no parse) | {median(bare):.0f} | "
             f"{percentile(bare, 0.9):.0f} | |",
+            "",
+            "The shipped server runs the int8 copy of the model (DIYMOD_MINILM_INT8=auto); the "
+            "baseline rows, a second server with the fp32 weights, interleaved in the same run: "
+            f"cold 50 posts fp32/int8 {median(cold_fp32) / max(median(cold), 0.01):.2f}x, "
+            f"25 posts {median(batch_fp32) / max(median(batch_cold), 0.01):.2f}x.",
             "",
             f"Posts matched in the last cold run: {stats['matched']}; cache hits warm: all. "
             f"Cold/warm ratio: {median(cold) / max(median(warm), 0.01):.0f}x. Warm over the "
