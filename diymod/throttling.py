@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 from collections.abc import Callable
@@ -37,6 +38,13 @@ def throttle_identity(request: Request) -> str:
     if user_identity is not None:
         return user_identity
     return f"ip:{client_address(request)}"
+
+
+def throttle_key(request: Request) -> str:
+    """`throttle_identity` as a cache key part: a user id is any text the client sent (spaces,
+    control and astral characters, any length), which no cache key should carry as it is."""
+    identity = throttle_identity(request).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(identity, digest_size=16).hexdigest()
 
 
 def client_address(request: HttpRequest | Request) -> str:
@@ -90,7 +98,7 @@ class UserScopedRateThrottle(SimpleRateThrottle):
         return str(rate) if rate else None
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": throttle_identity(request)}
+        return self.cache_format % {"scope": self.scope, "ident": throttle_key(request)}
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         # Parse the body outside the guard below: a malformed body is the client's 400.

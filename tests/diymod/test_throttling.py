@@ -118,3 +118,24 @@ def test_a_numeric_user_id_and_its_text_share_one_budget(settings: Any) -> None:
     ]
 
     assert statuses == [200, 200, 429]
+
+
+def test_a_user_id_of_any_characters_is_counted_under_a_plain_cache_key(settings: Any) -> None:
+    """The key carries a digest of who is counted, never their raw text (memcached refuses
+    control characters, spaces and keys over 250 bytes; Django warns of them)."""
+    import warnings
+
+    from django.core.cache.backends.base import CacheKeyWarning
+
+    rates_set(settings, chat="2/min")
+    client = APIClient()
+    hostile = "/\U00044d0a &\x7f:" + "é" * 40
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        statuses = [
+            client.post("/chat", {"user_id": hostile, "message": "hi"}, format="json").status_code
+            for _ in range(3)
+        ]
+
+    assert statuses == [200, 200, 429]
