@@ -88,17 +88,18 @@ def page_seen_times(page: str, runs: int) -> list[float]:
     return times
 
 
-FP32_ENV = {"DIYMOD_SENTENCE_CACHE_ROWS": "0", "DIYMOD_MINILM_INT8": "off"}
+# Cold means every post new to the model too: no sentence vectors kept across feeds.
+COLD_ENV = {"DIYMOD_SENTENCE_CACHE_ROWS": "0"}
+FP32_ENV = {**COLD_ENV, "DIYMOD_MINILM_INT8": "off"}
 
 
 def run(runs: int) -> str:
     page = media_localise(CAPTURE.read_text(encoding="utf-8"))
     batch = first_posts(page, 25)
-    # Cold means every post new to the model too: no sentence vectors kept across feeds.
     # The same-run baseline: a second server running the fp32 model (DIYMOD_MINILM_INT8=off),
     # its cold requests interleaved with the shipped server's.
     with (
-        live_server_start({"DIYMOD_SENTENCE_CACHE_ROWS": "0"}) as server,
+        live_server_start(COLD_ENV) as server,
         live_server_start(FP32_ENV) as fp32,
         httpx.Client(base_url=server.base_url, timeout=60) as client,
         httpx.Client(base_url=fp32.base_url, timeout=60) as fp32_client,

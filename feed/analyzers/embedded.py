@@ -106,10 +106,6 @@ def negative_penalty(semantic: float, negative: float, weight: float) -> float:
 SHIPPED = MatchParams()
 VOCAB_CAP = 3
 FILTER_TEMPLATE = "a post about {}"
-# "Not" phrases are embedded in the descriptions' own register ("a post about a ram truck"),
-# so their cosines compare with the descriptions' (bare short phrases score lower on every
-# sentence), less the template's topic-less direction exactly as the name row is.
-NOT_TEMPLATE = FILTER_TEMPLATE
 # The template's own words ("a post about") pull every sentence that says "post" towards every
 # filter. Subtracting part of the template's direction with no topic cancels that pull:
 # cos(u, f) - w * cos(u, g) = u . (f - w g) for unit vectors, so it is folded into the filter.
@@ -287,20 +283,17 @@ class EmbeddedAnalyzer(Analyzer):
         return self._cached(key, rows_make)
 
     def _profile_not_vectors(self, profile: Profile) -> np.ndarray | None:
-        """MiniLM rows for a profile's "not" phrases (NOT_TEMPLATE, less the template's own
-        direction), or None when it has none: its surfaces keep negative -1."""
+        """MiniLM rows for a profile's "not" phrases, or None when it has none: its surfaces
+        keep negative -1. Each is embedded in the name row's register ("a post about a ram
+        truck", less the template's topic-less direction), so its cosines compare with the
+        descriptions' (bare short phrases score lower on every sentence)."""
         if not profile.not_phrases:
             return None
 
         def rows_make() -> np.ndarray:
-            computed = self.model.embed(
-                [
-                    *(NOT_TEMPLATE.format(phrase) for phrase in profile.not_phrases),
-                    NULL_FILTER_TEXT,
-                ]
-            )
-            rows = computed[:-1] - NULL_FILTER_WEIGHT * computed[-1]
-            return rows
+            texts = [FILTER_TEMPLATE.format(phrase) for phrase in profile.not_phrases]
+            computed = self.model.embed([*texts, NULL_FILTER_TEXT])
+            return computed[:-1] - NULL_FILTER_WEIGHT * computed[-1]
 
         key = f"minilm-not\x1f{profile.key}\x1f{hash(profile.not_phrases)}"
         return self._cached(key, rows_make)

@@ -74,6 +74,15 @@ def minilm_assets_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / ASSET_SUBDIR
 
 
+@lru_cache(maxsize=1)
+def minilm_assets_checked() -> Path:
+    """The assets directory, its files checked once per process (the int8 copy is derived from
+    them before the model loads them: 90 MB are hashed once, not twice)."""
+    directory = minilm_assets_dir()
+    minilm_assets_verify(directory)
+    return directory
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -127,9 +136,9 @@ class MiniLM:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One row per text, in order; texts longer than MAX_TOKENS are truncated."""
-        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         if not self._cache_rows:
             return self._embed_new(texts)
+        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         missing: dict[str, list[int]] = {}
         with self._vectors_lock:
             for index, text in enumerate(texts):
@@ -210,10 +219,12 @@ def _session_options(threads: int) -> Any:
 
 @dataclass(frozen=True)
 class ModelFile:
-    """The ONNX file a process runs, and its tag in the analyzer version."""
+    """The ONNX file a process runs, its tag in the analyzer version, and its rows per
+    onnxruntime call (MiniLM `rows_per_run`)."""
 
     path: Path
     tag: str
+    rows_per_run: int = 0
 
 
 def minilm_model_file() -> ModelFile:
@@ -228,9 +239,8 @@ def _model_file(choice: str, cache_dir: Path) -> ModelFile:
     if choice == "off":
         return fp32
     try:
-        directory = minilm_assets_dir()
-        minilm_assets_verify(directory)
-        return ModelFile(minilm_int8_derive(directory, cache_dir), INT8_SHA256[:12])
+        directory = minilm_assets_checked()
+        return ModelFile(minilm_int8_derive(directory, cache_dir), INT8_SHA256[:12], 1)
     except Exception as error:
         logger.warning("embedded model: int8 copy unavailable (%s); running fp32", error)
         return fp32
@@ -275,8 +285,7 @@ def _quiet(record: logging.LogRecord) -> bool:
 
 
 def minilm_load() -> MiniLM:
-    directory = minilm_assets_dir()
-    minilm_assets_verify(directory)
+    directory = minilm_assets_checked()
     model_file = minilm_model_file()
     # Before the first import of onnxruntime: no telemetry from a privacy tool.
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"
@@ -299,7 +308,7 @@ def minilm_load() -> MiniLM:
         session,
         tokenizer,
         cache_rows=int(settings.DIYMOD_SENTENCE_CACHE_ROWS),
-        rows_per_run=1 if model_file.tag == INT8_SHA256[:12] else 0,
+        rows_per_run=model_file.rows_per_run,
     )
 
 
