@@ -6,10 +6,30 @@ import gc
 import os
 import threading
 
+from asgiref.sync import sync_to_async
 from django.core.asgi import get_asgi_application
+from django.core.handlers.asgi import ASGIHandler
+
+
+def middleware_in_one_thread(handler: ASGIHandler) -> ASGIHandler:
+    """Run a request's whole middleware chain and its view in one worker thread.
+
+    Django builds the ASGI chain in async mode. Every view here is sync, and WhiteNoise is a
+    sync-only middleware, so a request would go loop -> thread (our middleware, CORS, WhiteNoise)
+    -> loop (the async-capable ones below it) -> thread (each of their process_request and
+    process_response, then the view): about fifteen hand-overs between the event loop and a
+    thread per request. In sync mode the chain is one call, handed to the same thread-sensitive
+    executor Django's own top-level adapter uses (issue 18: bare /get_feed about 15% faster
+    under load, docs/BENCHMARKS.md). WebSockets do not go through this chain.
+    """
+    handler.load_middleware(is_async=False)
+    chain = handler._middleware_chain  # type: ignore[attr-defined]  # set by load_middleware
+    handler._middleware_chain = sync_to_async(chain, thread_sensitive=True)  # type: ignore[attr-defined]
+    return handler
+
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diymod.settings")
-django_application = get_asgi_application()
+django_application = middleware_in_one_thread(get_asgi_application())
 # Feeds answer with 1–1.5 MB bodies: send them in one ASGI message rather than Django's 64 KB
 # pieces (about 4 ms less per feed through daphne, docs/BENCHMARKS.md).
 django_application.chunk_size = 4 * 1024 * 1024
