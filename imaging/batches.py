@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,7 @@ from imaging.requests import (
     image_job_heal,
     image_job_key,
     image_job_request,
+    image_request_stale,
     image_requests_allowed,
 )
 
@@ -182,7 +184,13 @@ def image_requests_record(
             request.job = job
             moved.append(request)
     ImageRequest.objects.bulk_create(fresh)
-    image_requests_refresh(existing=list(existing.values()), moved=moved, base_url=base_url)
+    now, moved_ids = timezone.now(), {request.pk for request in moved}
+    stale = [
+        request
+        for request in existing.values()
+        if request.pk in moved_ids or image_request_stale(request, base_url=base_url, now=now)
+    ]
+    image_requests_refresh(existing=stale, moved=moved, base_url=base_url, now=now)
 
 
 def image_request_new(user: User, ask: ImageAsk, job: ImageJob, base_url: str) -> ImageRequest:
@@ -197,13 +205,13 @@ def image_request_new(user: User, ask: ImageAsk, job: ImageJob, base_url: str) -
 
 
 def image_requests_refresh(
-    *, existing: list[ImageRequest], moved: list[ImageRequest], base_url: str
+    *, existing: list[ImageRequest], moved: list[ImageRequest], base_url: str, now: datetime
 ) -> None:
-    """Asked again now (one UPDATE for all), with the given base URL; the moved ones (their
+    """Asked again `now` (one UPDATE for all), with the given base URL; the moved ones (their
     filter's treatment changed) pointed at their new job, one UPDATE per job."""
     if not existing:
         return
-    changes: dict[str, object] = {"requested_at": timezone.now()}
+    changes: dict[str, object] = {"requested_at": now}
     if base_url:
         changes["base_url"] = base_url[:255]
     ImageRequest.objects.filter(pk__in=[request.pk for request in existing]).update(**changes)

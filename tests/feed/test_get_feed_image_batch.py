@@ -3,17 +3,20 @@ queries whatever the number of images, with the requesters, caps and moves of on
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from filters.models import Filter
 from filters.services import filter_create, user_get_or_create
 from imaging import batches
 from imaging.models import ImageJob, ImageRequest
+from imaging.requests import REQUEST_REFRESH_SECONDS
 from imaging.selectors import filter_key_make, url_hash_make
 from tests.feed.samples import REDDIT_URL, reddit_feed, shreddit_post
 from tests.support.image_jobs import image_jobs_settle
@@ -69,6 +72,45 @@ def test_a_warm_feed_asks_for_six_images_in_the_queries_it_takes_for_two(
     assert six == two  # one-by-one took three queries and a transaction per image
     assert six <= 12
     assert ImageRequest.objects.filter(user__user_id="six").count() == 6
+
+
+def test_a_feed_seen_again_at_once_writes_nothing_and_later_refreshes_its_requests(
+    image_server: ImageServer,
+) -> None:
+    spider_user("again")
+    body = spider_posts(image_server, 3)
+    feed_post(body, "again")
+    image_jobs_settle()
+    asked = dict(ImageRequest.objects.values_list("pk", "requested_at"))
+
+    with CaptureQueriesContext(connection) as captured:
+        feed_post(body, "again")
+    writes = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
+    ]
+    assert writes == []  # the warm feed (issue 18): its requests were asked a moment ago
+    assert dict(ImageRequest.objects.values_list("pk", "requested_at")) == asked
+
+    long_ago = timezone.now() - timedelta(seconds=REQUEST_REFRESH_SECONDS + 1)
+    ImageRequest.objects.update(requested_at=long_ago)
+    feed_post(body, "again")
+    refreshed = ImageRequest.objects.values_list("requested_at", flat=True)
+    assert len(refreshed) == 3
+    assert all(when > long_ago for when in refreshed)
+
+
+def test_a_request_asked_again_from_another_base_url_is_written_at_once(
+    image_server: ImageServer,
+) -> None:
+    spider_user("mover-host")
+    body = spider_posts(image_server, 2)
+    feed_post(body, "mover-host", host="localhost")
+    feed_post(body, "mover-host", host="127.0.0.1")
+    image_jobs_settle()
+
+    assert set(ImageRequest.objects.values_list("base_url", flat=True)) == {"http://127.0.0.1"}
 
 
 def test_each_requester_of_a_shared_job_keeps_their_own_base_url(
