@@ -9,7 +9,7 @@ import sys
 
 from django.test import override_settings
 
-from diymod.web import WEBSOCKET_MAX_BYTES, daphne_argv
+from diymod.web import REQUEST_BUFFER_BYTES, WEBSOCKET_MAX_BYTES, command_line, daphne_argv
 
 
 def option(argv: list[str], name: str) -> str:
@@ -30,6 +30,13 @@ def test_command_line_options_come_after_the_deployed_ones_so_they_win():
     argv = daphne_argv(["--ping-interval", "5"])
     assert argv.index("5") > argv.index(str(WEBSOCKET_MAX_BYTES))
     assert argv[-2:] == ["5", "diymod.asgi:application"]
+
+
+def test_the_server_reads_a_feed_sized_request_in_few_pieces():
+    server = command_line().server_class(
+        application=None, endpoints=["tcp:port=0:interface=127.0.0.1"]
+    )
+    assert server.request_buffer_size == REQUEST_BUFFER_BYTES >= 1024 * 1024  # daphne: 8 KiB
 
 
 def entry_point_collector(env: dict[str, str]) -> str:
