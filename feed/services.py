@@ -379,45 +379,63 @@ def post_text_edits(
         return report, {}
     if kind is None:  # an image-only match still needs a marker (CONTRACT section 5)
         return report, {(post.id, fields[0].key): interventions.image_only_mark(fields[0].text)}
+    marking = TextMarking.of(kind, post_match.passages(), rewrite, post_match)
     edits = {}
     for item in fields:
-        marked = field_mark(kind, item.text, post_match.passages(), rewrite, post_match)
+        marked = marking.mark(item.text)
         if marked is not None:
             edits[(post.id, item.key)] = marked
     if kind != wording.Kind.OVERLAY and not edits:
         # The passages were not found verbatim: act on the whole text rather than not at all.
         for item in fields:
-            whole = field_mark(kind, item.text, [item.text], None, post_match)
+            whole = TextMarking.of(kind, [item.text], None, post_match).mark(item.text)
             edits[(post.id, item.key)] = whole or interventions.markers_defang(item.text)
     return report, edits
 
 
-def field_mark(
-    kind: wording.Kind,
-    text: str,
-    passages: list[str],
-    rewrite: Rewrite | None,
-    post_match: PostMatch,
-) -> str | None:
-    # The post's own text must not smuggle in markers of its own.
-    text = interventions.markers_defang(text)
-    passages = [interventions.markers_defang(passage) for passage in passages]
-    if kind == wording.Kind.BLUR:
-        return interventions.blur_mark(text, passages)
-    if kind == wording.Kind.OVERLAY:
-        # The analyzer's warning, unless it names any matching filter's topic (CONTRACT 4).
-        topics = [post_match.specs[match.filter_id].text for match in post_match.matches]
-        warning = wording.warning_or_default(rewrite.warning if rewrite else "", topics)
-        warning = interventions.markers_defang(warning)
-        return interventions.overlay_mark(text, warning)
-    # The model's words are not the server's either: a prompt-injected reply may spell markers.
-    replacements = {
-        interventions.markers_defang(passage): interventions.markers_defang(replacement)
-        for passage, replacement in (rewrite.replacements.items() if rewrite else [])
-    }
-    for passage in passages:
-        replacements.setdefault(passage, wording.REWRITE_NOTE)
-    return interventions.rewrite_mark(text, replacements)
+@dataclass(frozen=True)
+class TextMarking:
+    """How a post's texts are marked, worked out once for all of its fields."""
+
+    kind: wording.Kind
+    passages: list[str]
+    warning: str = ""  # overlay
+    replacements: dict[str, str] = field(default_factory=dict)  # rewrite
+
+    @classmethod
+    def of(
+        cls,
+        kind: wording.Kind,
+        passages: list[str],
+        rewrite: Rewrite | None,
+        post_match: PostMatch,
+    ) -> TextMarking:
+        # Neither the post's words nor the model's may smuggle in markers of their own (a
+        # prompt-injected reply may spell them).
+        passages = [interventions.markers_defang(passage) for passage in passages]
+        if kind == wording.Kind.BLUR:
+            return cls(kind, passages)
+        if kind == wording.Kind.OVERLAY:
+            # The analyzer's warning, unless it names any matching filter's topic (CONTRACT 4).
+            topics = [post_match.specs[match.filter_id].text for match in post_match.matches]
+            warning = wording.warning_or_default(rewrite.warning if rewrite else "", topics)
+            return cls(kind, passages, warning=interventions.markers_defang(warning))
+        replacements = {
+            interventions.markers_defang(passage): interventions.markers_defang(replacement)
+            for passage, replacement in (rewrite.replacements.items() if rewrite else [])
+        }
+        for passage in passages:
+            replacements.setdefault(passage, wording.REWRITE_NOTE)
+        return cls(kind, passages, replacements=replacements)
+
+    def mark(self, text: str) -> str | None:
+        """`text` marked, or None when none of the passages is in it (blur, rewrite)."""
+        text = interventions.markers_defang(text)
+        if self.kind == wording.Kind.BLUR:
+            return interventions.blur_mark(text, self.passages)
+        if self.kind == wording.Kind.OVERLAY:
+            return interventions.overlay_mark(text, self.warning)
+        return interventions.rewrite_mark(text, self.replacements)
 
 
 @dataclass(frozen=True)
