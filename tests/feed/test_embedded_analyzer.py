@@ -255,6 +255,25 @@ def test_a_weak_alias_boosts_a_topic_less_than_a_specific_one(analyzer: Embedded
     assert scores[0] < scores[1] < scores[2]  # type: ignore[operator]
 
 
+def test_a_neighbouring_communitys_name_adds_no_semantic_evidence(
+    analyzer: EmbeddedAnalyzer,
+) -> None:
+    text = "Finally finished repainting the kitchen cabinets this weekend."
+
+    def semantic(context: str) -> float:
+        post = PostInput("p", text, context=context)
+        [per_filter] = analyzer.evidence([post], [spec("programming")])
+        return per_filter[1].text.semantic
+
+    alone = semantic("")
+    # A handle or a neighbouring subreddit lifts nothing (the model gives "@devnews" and
+    # "r/sysadmin" a cosine above this post's own to the programming descriptions).
+    assert semantic("@devnews") == pytest.approx(alone)
+    assert semantic("r/sysadmin") == pytest.approx(alone)
+    # The topic's own community, which the profile lists, still counts.
+    assert semantic("r/learnprogramming") > alone + 0.2
+
+
 def test_sentence_spans_are_exact_and_stripped() -> None:
     text = "  Title here\nFirst sentence! Second one?  third without end"
     pieces = [text[start:end] for start, end in sentence_spans(text)]
