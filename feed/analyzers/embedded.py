@@ -58,6 +58,7 @@ from feed.analyzers.lexical import (
     sentence_spans,
     text_without,
     word_hits,
+    word_stem,
 )
 from feed.analyzers.minilm import MiniLM, minilm_get, minilm_model_file
 from feed.analyzers.wordlists import WORDLIST_VERSION, wordlists_get
@@ -183,8 +184,8 @@ class Surface:
         two-character CJK word) is ambiguous and needs support from the other legs."""
         if self.alias_in_context or (self.generic and self.aliases):
             return True
-        distinct = {alias.lower() for alias in self.aliases}
-        return len(distinct) >= 2 or any(alias_specific(alias) for alias in distinct)
+        distinct = {alias_identity(alias) for alias in self.aliases}
+        return len(distinct) >= 2 or any(alias_specific(alias) for alias in self.aliases)
 
 
 @dataclass
@@ -773,6 +774,11 @@ def _latin_phrase(phrase: str) -> str:
     if len(phrase) > 2 and phrase[-1] == "y" and phrase[-2] not in "aeiou":
         return body[:-1] + "(?:y|y['’]s|ies)"
     return body + "(?:['’]s|s)?"
+
+
+def alias_identity(alias: str) -> str:
+    """One alias however it is inflected: "Tesla", "Tesla's" and "teslas" name one thing."""
+    return " ".join(word_stem(word) for word in alias.lower().replace("’", "'").split())
 
 
 def alias_specific(alias: str) -> bool:

@@ -234,6 +234,7 @@ def test_alias_mentions_take_only_the_endings_their_word_allows(
         (["Cybertruck"], False, True),  # a long name
         (["GPU", "CUDA"], False, True),  # two different aliases
         (["GPU", "gpu"], False, False),  # one alias twice is still one
+        (["Tesla", "Tesla’s", "teslas"], False, False),  # ... however it is inflected
         ([], True, True),  # the community's own name in the platform context
         ([], False, False),
     ],
