@@ -797,11 +797,14 @@ def context_name_ignored(line: str, similarity: float) -> bool:
 
 
 def _e5_text(post: PostInput, context: bool) -> str:
-    """The post's text first (a passage is cut short), then its context's first line (the
-    subreddit or the author: a quoted tweet would crowd out the post itself)."""
-    if not (context and post.context):
+    """The post's text first (a passage is cut short), then its context's first line when it
+    is the subreddit (a quoted tweet would crowd out the post itself). An author's handle is
+    left out: it names a person, not the topic, and one e5 passage serves every filter, so
+    it cannot be weighed per profile as MiniLM's name lines are (CONTEXT_NAME_MIN)."""
+    first = post.context.split("\n", 1)[0].strip() if context and post.context else ""
+    if not first or (first.startswith("@") and _CONTEXT_NAME.match(first)):
         return post.text
-    return f"{post.text}\n{post.context.split(chr(10), 1)[0][:E5_CONTEXT_CHARS]}"
+    return f"{post.text}\n{first[:E5_CONTEXT_CHARS]}"
 
 
 # --- units ----------------------------------------------------------------------------------

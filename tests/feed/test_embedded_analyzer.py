@@ -15,6 +15,7 @@ from feed.analyzers.embedded import (
     REWRITE_NOTE,
     EmbeddedAnalyzer,
     Surface,
+    _e5_text,
     _phrases_pattern,
     keyword_units_add,
     post_units,
@@ -273,6 +274,15 @@ def test_a_neighbouring_communitys_name_adds_no_semantic_evidence(
     assert semantic("r/sysadmin") == pytest.approx(alone)
     # The topic's own community, which the profile lists, still counts.
     assert semantic("r/learnprogramming") > alone + 0.2
+
+
+def test_e5_reads_the_subreddit_but_not_the_authors_handle() -> None:
+    text = "今天去超市买了牛奶和面包。"
+    on_reddit = PostInput("r", text, context="r/Cooking\nquoted text")
+    on_x = PostInput("x", text, context="@someone\nquoted text")
+    assert _e5_text(on_reddit, context=True) == f"{text}\nr/Cooking"
+    assert _e5_text(on_x, context=True) == text
+    assert _e5_text(on_reddit, context=False) == text
 
 
 def test_sentence_spans_are_exact_and_stripped() -> None:
