@@ -230,7 +230,7 @@ class EmbeddedAnalyzer(Analyzer):
             f"embedded-{minilm_model_file().tag}-{params.tag()}-lib{self.library.version}"
             f"-{WORDLIST_VERSION if wordlists else 'nowl'}"
             f"-{('e5' + E5_VERSION) if self.use_cjk else 'noe5'}"
-            f"{'' if context else '-noctx'}{'-' + source_tag if source_tag else ''}-4"
+            f"{'' if context else '-noctx'}{'-' + source_tag if source_tag else ''}-5"
         )
 
     @property
