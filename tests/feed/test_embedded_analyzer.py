@@ -15,6 +15,7 @@ from feed.analyzers.embedded import (
     REWRITE_NOTE,
     EmbeddedAnalyzer,
     Surface,
+    _e5_text,
     _phrases_pattern,
     keyword_units_add,
     post_units,
@@ -234,6 +235,7 @@ def test_alias_mentions_take_only_the_endings_their_word_allows(
         (["Cybertruck"], False, True),  # a long name
         (["GPU", "CUDA"], False, True),  # two different aliases
         (["GPU", "gpu"], False, False),  # one alias twice is still one
+        (["Tesla", "Tesla’s", "teslas"], False, False),  # ... however it is inflected
         ([], True, True),  # the community's own name in the platform context
         ([], False, False),
     ],
@@ -253,6 +255,34 @@ def test_a_weak_alias_boosts_a_topic_less_than_a_specific_one(analyzer: Embedded
     none = Surface(semantic=0.2)
     scores = [analyzer.surface_score(s, profile) for s in (none, weak, strong)]
     assert scores[0] < scores[1] < scores[2]  # type: ignore[operator]
+
+
+def test_a_neighbouring_communitys_name_adds_no_semantic_evidence(
+    analyzer: EmbeddedAnalyzer,
+) -> None:
+    text = "Finally finished repainting the kitchen cabinets this weekend."
+
+    def semantic(context: str) -> float:
+        post = PostInput("p", text, context=context)
+        [per_filter] = analyzer.evidence([post], [spec("programming")])
+        return per_filter[1].text.semantic
+
+    alone = semantic("")
+    # A handle or a neighbouring subreddit lifts nothing (the model gives "@devnews" and
+    # "r/sysadmin" a cosine above this post's own to the programming descriptions).
+    assert semantic("@devnews") == pytest.approx(alone)
+    assert semantic("r/sysadmin") == pytest.approx(alone)
+    # The topic's own community, which the profile lists, still counts.
+    assert semantic("r/learnprogramming") > alone + 0.2
+
+
+def test_e5_reads_the_subreddit_but_not_the_authors_handle() -> None:
+    text = "今天去超市买了牛奶和面包。"
+    on_reddit = PostInput("r", text, context="r/Cooking\nquoted text")
+    on_x = PostInput("x", text, context="@someone\nquoted text")
+    assert _e5_text(on_reddit, context=True) == f"{text}\nr/Cooking"
+    assert _e5_text(on_x, context=True) == text
+    assert _e5_text(on_reddit, context=False) == text
 
 
 def test_sentence_spans_are_exact_and_stripped() -> None:
