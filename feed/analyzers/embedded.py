@@ -70,10 +70,10 @@ from feed.wording import DEFAULT_WARNING, REWRITE_NOTE
 class MatchParams:
     """The fitted thresholds and weights (bench/calibrate.py, docs/BENCHMARKS.md)."""
 
-    topic: float = 0.35  # semantic + boosts at or above it: a topic matches
+    topic: float = 0.40  # semantic + boosts at or above it: a topic matches
     alias_boost: float = 0.15  # added when a specific alias (or a generic key word) is named
-    weak_boost: float = 0.03  # added when only short, ambiguous aliases are named
-    vocab_boost: float = 0.0  # per distinct vocabulary word, up to VOCAB_CAP of them
+    weak_boost: float = 0.15  # added when only short, ambiguous aliases are named
+    vocab_boost: float = 0.02  # per distinct vocabulary word, up to VOCAB_CAP of them
     cjk: float = 0.03  # e5 cosine above the filter's background that counts as `topic`
     entity: float = -1.0  # an entity named by a specific alias also needs this semantic score
     entity_weak: float = -1.0  # ... and one named by short aliases only, this one
