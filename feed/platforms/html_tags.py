@@ -75,13 +75,9 @@ _SKIP_PATTERNS_KEPT = 64
 # body a quote opens a value only after `=` (and spaces): anything else up to the next `=` or
 # `>` is one run, so a tag costs one step per `=`, not one per attribute piece.
 _STRICT_NAME = rf"[a-zA-Z][^{_S}/>]*+"
-# (`="` comes first: the commonest case, in fewer steps than the general one it is part of.)
-_STRICT_BODY = (
-    rf"""[^>=]*+(?:="[^"]*+"[^>=]*+|=[{_S}]*+(?:"[^"]*+"|'[^']*+'|(?!["']))[^>=]*+)*+>"""
-)
-# After a `<`: a comment, a declaration, or nothing more if the `<` starts no token.
-_STRICT_NON_TAG_MARKUP = (
-    r"""!--(?:-?>|.*?--!?>)|(?:!(?!--)|\?)[^>]*+>|(?=[^a-zA-Z!?/]|/[^a-zA-Z])"""
+_STRICT_BODY = rf"""[^>=]*+(?:=[{_S}]*+(?:"[^"]*+"|'[^']*+'|(?!["']))[^>=]*+)*+>"""
+_STRICT_NON_TAGS = (
+    r"""[^<]++|<(?:!--(?:-?>|.*?--!?>)|(?:!(?!--)|\?)[^>]*+>|(?=[^a-zA-Z!?/]|/[^a-zA-Z]))"""
 )
 
 
@@ -285,14 +281,14 @@ def _elements_find(
                     position = match.end()
                     continue
         assert match is not None  # every part of the pattern is optional
-        # All spans in one call (a match call's groups: the slash, the name).
-        (_, end), (slash_start, slash_end), (name_start, name_end) = match.regs
-        if name_start < 0:
+        raw_name = match.group(2)
+        if raw_name is None:
             break
+        start, end, name_end = match.start(1) - 1, match.end(), match.end(2)
         if source[end - 1] != ">":
             break  # a tag cut off by the end of the document is dropped, as browsers do
-        start, position, name = slash_start - 1, end, source[name_start:name_end].lower()
-        if slash_end > slash_start:  # an end tag
+        position, name = end, raw_name.lower()
+        if match.group(1):  # an end tag
             if name == "template" and templates:
                 templates -= 1
             if tracked.get(name):
@@ -354,15 +350,12 @@ def _skip_pattern_compile(starts: frozenset[str], ends: frozenset[str]) -> re.Pa
     skip; extra stops are harmless, the loop decides. Every repetition is possessive, so a
     match is linear in what it reads, and each match call starts where the last one ended."""
     plain_name = rf"[a-z][^{_S}/>A-Z\x80-\U0010ffff]*+(?=[{_S}/>])"
-    # Each step reads one `<` token and the text after it: half the steps of reading text
-    # runs and tokens as steps of their own, and `re` spends most of its time per step.
-    token = (
+    other_tags = (
         rf"<(?:(?!(?:{_names_alternation(starts)})[{_S}/>]){plain_name}{_STRICT_BODY}"
-        rf"|/(?!(?:{_names_alternation(ends)})[{_S}/>]){plain_name}{_STRICT_BODY}"
-        rf"|{_STRICT_NON_TAG_MARKUP})"
+        rf"|/(?!(?:{_names_alternation(ends)})[{_S}/>]){plain_name}{_STRICT_BODY})"
     )
     candidate = rf"(?:<(/?)({_STRICT_NAME}){_STRICT_BODY})?"
-    return re.compile(rf"[^<]*+(?:{token}[^<]*+)*+{candidate}", re.DOTALL)
+    return re.compile(rf"(?:{other_tags}|{_STRICT_NON_TAGS})*+{candidate}", re.DOTALL)
 
 
 def _skip_pattern_build(
