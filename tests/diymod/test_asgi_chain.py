@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
@@ -26,17 +27,19 @@ class ModeRecorder(MiddlewareMixin):
         return await super().__acall__(request)
 
 
-async def get(application, path: str) -> tuple[int, dict[bytes, bytes], bytes]:
+async def get(
+    application, path: str, method: str = "GET", headers: Sequence[tuple[bytes, bytes]] = ()
+) -> tuple[int, dict[bytes, bytes], bytes]:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",
-        "headers": [(b"host", b"testserver")],
+        "headers": [(b"host", b"testserver"), *headers],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
@@ -76,3 +79,26 @@ async def test_the_deployed_chain_still_runs_every_middleware():
     assert headers[b"X-Frame-Options"] == b"DENY"  # the innermost middleware ran
     assert b"X-Content-Type-Options" in headers  # SecurityMiddleware, above WhiteNoise
     assert headers[b"X-Request-ID"]  # the outermost ones too (the request log)
+
+
+@pytest.mark.django_db
+async def test_the_deployed_chain_answers_the_extensions_cors_preflight():
+    """CONTRACT section 1: a JSON POST with Authorization from a page origin is preflighted, and
+    a server on a private address answers Chrome's Private Network Access preflight too."""
+    status, headers, _body = await get(
+        django_application,
+        "/get_feed",
+        method="OPTIONS",
+        headers=[
+            (b"origin", b"https://www.reddit.com"),
+            (b"access-control-request-method", b"POST"),
+            (b"access-control-request-headers", b"authorization,content-type"),
+            (b"access-control-request-private-network", b"true"),
+        ],
+    )
+    assert status == 200
+    lowered = {name.lower(): value for name, value in headers.items()}
+    assert lowered[b"access-control-allow-origin"] == b"https://www.reddit.com"
+    allowed = lowered[b"access-control-allow-headers"]
+    assert b"authorization" in allowed and b"content-type" in allowed
+    assert lowered[b"access-control-allow-private-network"] == b"true"
