@@ -57,6 +57,8 @@ ENTITY_GRID = [-1.0, 0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
 # The weight of the semantic exclusions (MatchParams.negative_weight); 0 is off, so
 # cross-validation can turn the leg off (it is tried first and wins ties).
 NEGATIVE_GRID = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]
+# The weight of a post's opening read whole (MatchParams.opening_weight); 0 is off.
+OPENING_GRID = [0.0, 0.15, 0.3, 0.5, 0.7, 1.0]
 # Hosts the captures load images and video from: rewritten to 127.0.0.1 (t.co links and
 # other URLs in the posts' visible text stay: they are text, never fetched, and the adapter
 # maps t.co links to their display URLs).
@@ -232,6 +234,7 @@ class Features:
 
     semantic: Any
     negative: Any  # best cosine to a "not" phrase (Surface.negative)
+    opening: Any  # cosine of the post's opening read whole (Surface.opening)
     cjk: Any
     named: Any
     specific: Any  # named by a specific alias (Surface.specific)
@@ -254,6 +257,7 @@ class Features:
         return cls(
             np.array([s.surface.semantic for s in scored]),
             np.array([s.surface.negative for s in scored]),
+            np.array([s.surface.opening for s in scored]),
             np.array([s.surface.cjk for s in scored]),
             np.array([s.surface.named for s in scored]),
             np.array([s.surface.specific for s in scored]),
@@ -272,7 +276,12 @@ class Features:
         from feed.analyzers.embedded import CJK_NOT_READ
 
         read = self.cjk > CJK_NOT_READ
-        base = np.where(read, self.cjk - params.cjk + params.topic, self.semantic)
+        semantic = self.semantic
+        if params.opening_weight > 0:  # embedded.opening_blend
+            blend = (self.opening > -1.0) & (self.semantic > -1.0)
+            moved = self.semantic + params.opening_weight * (self.opening - self.semantic)
+            semantic = np.where(blend, moved, self.semantic)
+        base = np.where(read, self.cjk - params.cjk + params.topic, semantic)
         if params.negative_weight > 0:  # embedded.negative_penalty
             excess = np.maximum(0.0, self.negative - self.semantic) * (self.semantic > -1.0)
             base = base - params.negative_weight * excess
@@ -333,6 +342,7 @@ def params_fit(features: Features, base: Any) -> Any:
             key=score,
         )
         best = max((replace(best, negative_weight=n) for n in NEGATIVE_GRID), key=score)
+        best = max((replace(best, opening_weight=o) for o in OPENING_GRID), key=score)
     return best
 
 
@@ -504,7 +514,8 @@ def main() -> None:
     )
     memo_embed_install()
 
-    full = EmbeddedAnalyzer(negatives=True)  # gathers every leg; the fit may turn one off
+    # Gathers every leg; the fit may turn one off.
+    full = EmbeddedAnalyzer(negatives=True, openings=True)
     scored = evidence_score(pairs, documents, full)
     labels = [s.pair.label for s in scored]
     cv_predicted, chosen = cross_validate(scored, SHIPPED)
@@ -519,17 +530,24 @@ def main() -> None:
     ablations = []
     if not quick:
         variants: list[tuple[str, Callable[[], Any]]] = [
-            ("no platform context", lambda: EmbeddedAnalyzer(context=False, negatives=True)),
+            (
+                "no platform context",
+                lambda: EmbeddedAnalyzer(context=False, negatives=True, openings=True),
+            ),
             (
                 "no CJK model (MiniLM for every post)",
-                lambda: EmbeddedAnalyzer(cjk_model=False, negatives=True),
+                lambda: EmbeddedAnalyzer(cjk_model=False, negatives=True, openings=True),
             ),
-            ("no word lists", lambda: EmbeddedAnalyzer(wordlists=False, negatives=True)),
-            ("no semantic exclusions", lambda: EmbeddedAnalyzer(negatives=False)),
+            (
+                "no word lists",
+                lambda: EmbeddedAnalyzer(wordlists=False, negatives=True, openings=True),
+            ),
+            ("no semantic exclusions", lambda: EmbeddedAnalyzer(negatives=False, openings=True)),
+            ("no opening read whole", lambda: EmbeddedAnalyzer(negatives=True, openings=False)),
             (
                 "no topic library (generic profiles only)",
                 lambda: EmbeddedAnalyzer(
-                    library=library_load(ROOT / "no-such-folder"), negatives=True
+                    library=library_load(ROOT / "no-such-folder"), negatives=True, openings=True
                 ),
             ),
             ("profiles from the model (local test server)", model_profiles_analyzer),
@@ -660,7 +678,7 @@ def model_profiles_analyzer() -> Any:
     server.respond_with(answer)
     settings.OPENAI_API_KEY = "test"
     settings.OPENAI_BASE_URL = server.base_url
-    return EmbeddedAnalyzer(profile_source=ModelProfiles(), negatives=True)
+    return EmbeddedAnalyzer(profile_source=ModelProfiles(), negatives=True, openings=True)
 
 
 if __name__ == "__main__":

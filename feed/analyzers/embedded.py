@@ -70,10 +70,10 @@ from feed.wording import DEFAULT_WARNING, REWRITE_NOTE
 class MatchParams:
     """The fitted thresholds and weights (bench/calibrate.py, docs/BENCHMARKS.md)."""
 
-    topic: float = 0.40  # semantic + boosts at or above it: a topic matches
+    topic: float = 0.35  # semantic + boosts at or above it: a topic matches
     alias_boost: float = 0.15  # added when a specific alias (or a generic key word) is named
-    weak_boost: float = 0.15  # added when only short, ambiguous aliases are named
-    vocab_boost: float = 0.02  # per distinct vocabulary word, up to VOCAB_CAP of them
+    weak_boost: float = 0.10  # added when only short, ambiguous aliases are named
+    vocab_boost: float = 0.0  # per distinct vocabulary word, up to VOCAB_CAP of them
     cjk: float = 0.03  # e5 cosine above the filter's background that counts as `topic`
     entity: float = -1.0  # an entity named by a specific alias also needs this semantic score
     entity_weak: float = -1.0  # ... and one named by short aliases only, this one
@@ -82,6 +82,9 @@ class MatchParams:
     # the descriptions (negative_penalty). 0 turns the leg off. A penalty measured better than
     # a veto at a margin (docs/BENCHMARKS.md): it weighs how far the look-alike wins.
     negative_weight: float = 0.0
+    # How far the post's opening read as one text (Surface.opening) moves the semantic score
+    # from its best sentence towards the opening's own score (opening_blend); 0 is off.
+    opening_weight: float = 0.3
 
     @property
     def negatives_on(self) -> bool:
@@ -89,10 +92,11 @@ class MatchParams:
 
     def tag(self) -> str:
         negative = f"-n{self.negative_weight:.3f}" if self.negatives_on else "-noff"
+        opening = f"-o{self.opening_weight:.3f}" if self.opening_weight > 0 else ""
         return (
             f"t{self.topic:.3f}-a{self.alias_boost:.3f}-w{self.weak_boost:.3f}"
             f"-v{self.vocab_boost:.3f}-c{self.cjk:.3f}-e{self.entity:.3f}"
-            f"-ew{self.entity_weak:.3f}{negative}"
+            f"-ew{self.entity_weak:.3f}{negative}{opening}"
         )
 
 
@@ -106,6 +110,15 @@ def negative_penalty(semantic: float, negative: float, weight: float) -> float:
     return weight * max(0.0, negative - semantic)
 
 
+def opening_blend(semantic: float, opening: float, weight: float) -> float:
+    """The semantic score with the opening's weighed in: `weight` of the way from the best
+    sentence's cosine to the opening's (MatchParams.opening_weight). A surface whose opening
+    was not read (-1: one sentence, past the budget, or read by e5) keeps its sentences'."""
+    if weight <= 0 or opening <= -1.0 or semantic <= -1.0:
+        return semantic
+    return semantic + weight * (opening - semantic)
+
+
 SHIPPED = MatchParams()
 VOCAB_CAP = 3
 FILTER_TEMPLATE = "a post about {}"
@@ -114,11 +127,12 @@ FILTER_TEMPLATE = "a post about {}"
 # cos(u, f) - w * cos(u, g) = u . (f - w g) for unit vectors, so it is folded into the filter.
 NULL_FILTER_TEXT = FILTER_TEMPLATE.format("something")
 NULL_FILTER_WEIGHT = 0.5
-# Characters of sentences the semantic leg embeds per analyze() call (about 1,700 tokens),
-# plus the key-word sentences: the bound that keeps a cold 50-post page inside its latency
-# target. On the labelled real posts 6,500 and 2 decide exactly as 9,000 and 4 did (a quarter
-# fewer tokens on the bench page); 4,500 loses recall (docs/BENCHMARKS.md).
-FEED_SEMANTIC_CHARS = 6_500
+# Characters of sentences the semantic leg embeds per analyze() call (about 1,000 tokens),
+# plus the key-word sentences; with FEED_OPENING_CHARS, the bound that keeps a cold 50-post
+# page inside its latency target. Of 6,500 characters, 4,000 for sentences and 2,500 for
+# openings decide the labelled real posts better than 6,500 for sentences alone (and 4,000
+# alone better than 6,500: late sentences mostly add chance cosines; docs/BENCHMARKS.md).
+FEED_SEMANTIC_CHARS = 4_000
 KEYWORD_SENTENCES_PER_POST = 2  # key-word sentences scored past the budget, per post
 # e5 costs ~100-500 ms per 100 CJK characters on one (shared) core: a few posts per call.
 E5_POST_CHARS = 80
@@ -128,6 +142,15 @@ E5_FEED_CHARS = 480
 ANALYZE_BATCH_POSTS = 25  # the deadline is checked between batches
 PROFILE_VECTOR_CACHE_SIZE = 2048
 CONTEXT_RANK = 0  # the context line is read with the titles
+# A broad topic is often carried by a post's opening as a whole rather than by any one of its
+# sentences (a title and the line that explains it). So the opening, up to this many
+# characters, is also read as one text, on its own budget; it adds to the semantic leg only
+# (its mentions are its sentences' own), weighed by MatchParams.opening_weight.
+OPENING_CHARS = 300
+# Characters of openings read per analyze() call, besides FEED_SEMANTIC_CHARS (so reading them
+# changes no sentence's reading): posts in feed order, the top of the feed first, until it is
+# spent (about the first ten posts of a 50-post page).
+FEED_OPENING_CHARS = 2_500
 # A context line that is only a name (a subreddit, an author's handle) is a label, not a text:
 # its cosine to a description is high for the topic's own community ("r/javascript" for
 # JavaScript) and, for a neighbouring one ("r/MachineLearning" for programming), a floor that
@@ -156,6 +179,7 @@ class Unit:
     embed: bool  # inside the semantic budget (or holds a key word)
     rank: int = 0  # reading order within the post: 0 is the title
     context: bool = False  # platform context (subreddit, quoted tweet), not the post's text
+    opening: bool = False  # the post's opening as one text (OPENING_CHARS): semantic leg only
 
 
 @dataclass
@@ -163,6 +187,7 @@ class Surface:
     """The evidence one surface (text+context, or alt texts) gives for one (post, profile)."""
 
     semantic: float = -1.0  # best MiniLM cosine of a unit to a description; -1: none read
+    opening: float = -1.0  # MiniLM cosine of the post's opening as one text; -1: not read
     negative: float = -1.0  # best MiniLM cosine of a unit to a "not" phrase; -1: none
     cjk: float = CJK_NOT_READ  # e5 cosine above the profile's background (mostly-CJK posts)
     aliases: list[str] = field(default_factory=list)  # exact substrings of the post text
@@ -207,6 +232,7 @@ class EmbeddedAnalyzer(Analyzer):
         context: bool = True,
         profile_source: object | None = None,
         negatives: bool | None = None,
+        openings: bool | None = None,
     ) -> None:
         self.params = params
         self._model = model
@@ -217,6 +243,9 @@ class EmbeddedAnalyzer(Analyzer):
         # Score the "not" phrases semantically (Surface.negative): by default only when the
         # parameters use them (no cost otherwise); bench/calibrate.py always gathers them.
         self.use_negatives = params.negatives_on if negatives is None else negatives
+        # Read each post's opening as one text (Surface.opening): likewise only when the
+        # parameters weigh it, since it spends the semantic budget.
+        self.use_openings = params.opening_weight > 0 if openings is None else openings
         # Model-written profiles (feed/profiles/model.py), consulted first when given.
         self.profile_source = profile_source
         # MiniLM rows ("minilm" keys) and e5 rows with their background ("e5" keys).
@@ -391,6 +420,7 @@ class EmbeddedAnalyzer(Analyzer):
         cjk_posts = self._cjk_choose(posts, e5_budget)
         units = [self._post_units(post, p in cjk_posts) for p, post in enumerate(posts)]
         units_budget(units, budget)
+        openings_budget(units, budget * FEED_OPENING_CHARS // FEED_SEMANTIC_CHARS)
         hits = self._hits(units, filters, profiles)
         keyword_units_add(units, hits)
         vectors = self._unit_vectors(units, hits)
@@ -451,7 +481,7 @@ class EmbeddedAnalyzer(Analyzer):
         return scores
 
     def _post_units(self, post: PostInput, cjk: bool) -> list[Unit]:
-        units = post_units(post)
+        units = post_units(post, opening=self.use_openings)
         if self.use_context and post.context:
             units.extend(
                 Unit(line, -1, on_image=False, embed=False, rank=CONTEXT_RANK, context=True)
@@ -513,24 +543,27 @@ class EmbeddedAnalyzer(Analyzer):
             if found is None:
                 continue
             surface = image if unit.on_image else text
-            if found.matched:
+            if found.matched and not unit.opening:
                 if unit.context:
                     surface.alias_in_context = True
                 else:
                     surface.aliases.extend(unit.text[s:e] for s, e in found.matched)
-            vocab[unit.on_image].update(matcher.vocabulary(unit.text, found.masked))
+            if not unit.opening:
+                vocab[unit.on_image].update(matcher.vocabulary(unit.text, found.masked))
             if unit.embed:
                 scored = text_without(unit.text, found.masked) if found.masked else unit.text
                 similarity = float((rows @ vectors[scored]).max())
                 # A community the profile names as its own (an alias) always counts.
                 unlisted = unit.context and not found.matched
-                if not (unlisted and context_name_ignored(unit.text, similarity)):
+                if unit.opening:
+                    surface.opening = similarity
+                elif not (unlisted and context_name_ignored(unit.text, similarity)):
                     surface.semantic = max(surface.semantic, similarity)
                 if not_rows is not None:
                     # The unmasked sentence: naming the look-alike is evidence for it.
                     negative = float((not_rows @ vectors[unit.text]).max())
                     surface.negative = max(surface.negative, negative)
-                if not unit.context:
+                if not unit.context and not unit.opening:
                     surface.unit_scores.append((unit.text, similarity))
         text.vocabulary, image.vocabulary = len(vocab[False]), len(vocab[True])
         if profile.detector == "profanity" and self.use_wordlists:
@@ -555,7 +588,7 @@ class EmbeddedAnalyzer(Analyzer):
     def surface_score(self, surface: Surface, profile: Profile) -> float | None:
         """The surface's score on the topic scale, or None when the profile's rule refuses."""
         params = self.params
-        base = surface.semantic
+        base = opening_blend(surface.semantic, surface.opening, params.opening_weight)
         if surface.cjk > CJK_NOT_READ:
             base = surface.cjk - params.cjk + params.topic
         if profile.kind == "category" and profile.source != "generic":
@@ -810,12 +843,17 @@ def _e5_text(post: PostInput, context: bool) -> str:
 # --- units ----------------------------------------------------------------------------------
 
 
-def post_units(post: PostInput) -> list[Unit]:
-    """The post's sentences, then its images' alt-text sentences; none marked for embedding."""
+def post_units(post: PostInput, *, opening: bool = False) -> list[Unit]:
+    """The post's sentences, its opening (when asked and it holds more than one sentence),
+    then its images' alt-text sentences; none marked for embedding."""
+    spans = sentence_spans(post.text)
     units = [
         Unit(post.text[start:end], start, on_image=False, embed=False, rank=rank)
-        for rank, (start, end) in enumerate(sentence_spans(post.text))
+        for rank, (start, end) in enumerate(spans)
     ]
+    if opening and len(spans) > 1:
+        text = post.text[spans[0][0] : spans[-1][1]][:OPENING_CHARS].strip()
+        units.append(Unit(text, spans[0][0], False, False, rank=1, opening=True))
     for alt in post.image_alts:
         # Alt text ranks right after the title: it is all an image filter has to go on.
         units.extend(
@@ -838,10 +876,24 @@ def units_budget(units: list[list[Unit]], budget: int = FEED_SEMANTIC_CHARS) -> 
         if rank >= 10_000:  # read by e5 instead
             break
         unit = units[post_index][unit_index]
+        if unit.opening:  # openings_budget
+            continue
         if rank > 0 and budget <= 0:
             break
         unit.embed = True
         budget -= len(unit.text)
+
+
+def openings_budget(units: list[list[Unit]], budget: int) -> None:
+    """Mark the openings the semantic leg reads (OPENING_CHARS), posts in order, until
+    `budget` is spent; an opening of a post e5 reads is left to e5."""
+    for post_units_list in units:
+        for unit in post_units_list:
+            if unit.opening and unit.rank < 10_000:
+                if budget <= 0:
+                    return
+                unit.embed = True
+                budget -= len(unit.text)
 
 
 def keyword_units_add(units: list[list[Unit]], hits: dict[tuple[int, int, int], WordHits]) -> None:
@@ -850,7 +902,7 @@ def keyword_units_add(units: list[list[Unit]], hits: dict[tuple[int, int, int], 
     extra: dict[int, set[int]] = {}
     for (p, u, _), found in hits.items():
         unit = units[p][u]
-        if not found.matched or unit.embed or unit.rank >= 10_000:
+        if not found.matched or unit.embed or unit.opening or unit.rank >= 10_000:
             continue
         chosen = extra.setdefault(p, set())
         if u in chosen or len(chosen) < KEYWORD_SENTENCES_PER_POST:

@@ -411,3 +411,63 @@ def test_e5_scores_are_measured_against_the_filters_background(
     )  # everyday, like the background
     [per_filter] = analyzer.evidence([post], [spec("spiders")])
     assert abs(per_filter[1].text.cjk) < 0.03  # near zero: the raw cosines sit near 0.8
+
+
+# --- the opening read whole (Surface.opening, MatchParams.opening_weight) ---------------------
+
+
+def test_a_post_of_several_sentences_has_one_opening_unit_and_a_one_sentence_post_none() -> None:
+    from feed.analyzers.embedded import OPENING_CHARS
+
+    several = PostInput("p", "Title of the post.\n" + "A longer body sentence follows. " * 20)
+    units = post_units(several, opening=True)
+    [opening] = [unit for unit in units if unit.opening]
+    assert several.text.startswith(opening.text) and len(opening.text) <= OPENING_CHARS
+    assert not any(unit.opening for unit in post_units(several))
+    assert not any(u.opening for u in post_units(PostInput("q", "One line."), opening=True))
+
+
+def test_openings_have_their_own_budget_and_change_no_sentence_reading() -> None:
+    from feed.analyzers.embedded import openings_budget
+
+    posts = [PostInput(str(n), f"Title {n}.\n" + "Body sentence here. " * 30) for n in range(8)]
+    without = [post_units(post) for post in posts]
+    with_openings = [post_units(post, opening=True) for post in posts]
+    units_budget(without, budget=400)
+    units_budget(with_openings, budget=400)
+    openings_budget(with_openings, budget=700)
+    sentences = [[u.embed for u in units if not u.opening] for units in with_openings]
+    assert sentences == [[u.embed for u in units] for units in without]
+    read = [u for units in with_openings for u in units if u.opening and u.embed]
+    assert 0 < len(read) < len(posts)  # posts in order until the 700 characters are spent
+
+
+def test_the_opening_moves_the_semantic_score_by_its_weight_only_when_read() -> None:
+    from feed.analyzers.embedded import MatchParams, opening_blend
+
+    assert opening_blend(0.30, 0.50, 0.5) == pytest.approx(0.40)
+    assert opening_blend(0.30, 0.50, 0.0) == 0.30
+    assert opening_blend(0.30, -1.0, 0.5) == 0.30  # not read: the sentences' score stays
+    profile = EmbeddedAnalyzer().profile_for("computer hardware and GPUs")
+    surface = Surface(semantic=0.30, opening=0.50)
+    on = EmbeddedAnalyzer(params=MatchParams(topic=0.40, opening_weight=0.5))
+    off = EmbeddedAnalyzer(params=MatchParams(topic=0.40, opening_weight=0.0))
+    assert on.surface_matches(surface, profile) and not off.surface_matches(surface, profile)
+    assert on.use_openings and not off.use_openings  # off reads no openings: no cost
+    assert "-o0.500" in on.params.tag() and "-o" not in off.params.tag().split("-noff")[-1]
+    assert on.version != off.version  # a cached decision of one is never the other's
+
+
+def test_an_alias_inside_the_opening_is_counted_once_and_blurred_as_its_sentence() -> None:
+    from feed.analyzers.embedded import MatchParams
+
+    text = "Spotted a huge wolf spider today.\nIt sat on the porch for an hour and then left."
+    post = PostInput("p", text)
+    on = EmbeddedAnalyzer(params=MatchParams(opening_weight=0.5))
+    off = EmbeddedAnalyzer(params=MatchParams(opening_weight=0.0))
+    [evidence_on] = [found[1] for found in on.evidence([post], [spec("spiders")])]
+    [evidence_off] = [found[1] for found in off.evidence([post], [spec("spiders")])]
+    assert evidence_on.text.aliases == evidence_off.text.aliases
+    assert evidence_on.text.opening > -1 and evidence_off.text.opening == -1
+    [match] = on.analyze([post], [spec("spiders")]).matches["p"]
+    assert text not in match.passages and "Spotted a huge wolf spider today." in match.passages

@@ -107,7 +107,7 @@ def test_switched_off_the_not_phrases_are_not_even_embedded(library: Library) ->
 
 def test_the_weight_is_part_of_the_tag_and_so_of_the_analyzer_version() -> None:
     off, on = MatchParams(), MatchParams(negative_weight=0.5)
-    assert off.tag().endswith("-noff") and on.tag().endswith("-n0.500")
+    assert "-noff" in off.tag() and "-n0.500" in on.tag()
     assert off.tag() != on.tag() != MatchParams(negative_weight=1.0).tag()
     assert EmbeddedAnalyzer(params=off).version != EmbeddedAnalyzer(params=on).version
 
