@@ -4,7 +4,9 @@ Every filter text is read as a profile (feed/profiles: from the model when OpenA
 else the shipped topic library, else a generic profile built from the text). A post is scored
 against the profile on two surfaces, its text (with its platform context: subreddit, author,
 quoted tweet) and its images' alt texts, with these legs:
-- semantic: the best MiniLM cosine of any sentence to any of the profile's descriptions;
+- semantic: the best MiniLM cosine of any sentence to any of the profile's descriptions,
+  moved part of the way (MatchParams.opening_weight) towards the cosine of the post's opening
+  read as one text (a broad topic is often carried by a title and the lines after it together);
   mostly-CJK posts are scored with multilingual e5 instead (e5.py: above the filter's
   background), on their own threshold;
   a context line that is only a name (subreddit, handle) counts only when the profile
@@ -24,7 +26,8 @@ cross-validation grouped by filter on the labelled real posts (docs/BENCHMARKS.m
 
 Cost is bounded per call: the semantic leg reads FEED_SEMANTIC_CHARS characters of sentences,
 every title first, then the posts' next sentences in turn (units_budget), plus a few sentences
-that hold a key word; e5 reads at most E5_FEED_CHARS. Posts are analysed in batches, and past
+that hold a key word, and FEED_OPENING_CHARS of openings from the top of the feed down
+(openings_budget); e5 reads at most E5_FEED_CHARS. Posts are analysed in batches, and past
 the feed's deadline (deadline.py) the remaining batches are left undecided, with
 `degraded_reason` set.
 """
