@@ -8,7 +8,7 @@
  * the characters reads the same tokens. Python is still called where it is rare and where its
  * exact behaviour is the rule: the caller's attribute hint (an `re.Pattern`), the raw-text end
  * patterns (`re.IGNORECASE` also folds a few non-ASCII letters), `str.lower()` of non-ASCII
- * tag names, and `tag_attributes_parse` for the few recorded elements.
+ * tag names, and the `Attributes` class, given what `tag_attributes_parse` would give it.
  *
  * Every search moves forward: a quote that never closes is looked for once (`quote_next`); an
  * unterminated comment, declaration or tag runs to the end, so hostile input costs linear
@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Set once by `configure` (html_tags.py passes its own classes and patterns). */
-static PyObject *tag_type, *element_type, *attributes_parse, *raw_text_ends, *void_names;
+static PyObject *tag_type, *element_type, *attributes_type, *raw_text_ends, *void_names;
 
 /* ---- the source string ---------------------------------------------------------------- */
 
@@ -105,28 +105,24 @@ comment_end(const Source *source, Py_ssize_t start)
 static void
 tag_body_read(Source *source, TagToken *tag)
 {
-    Py_ssize_t n = source->length, at = tag->name_end;
-    Py_ssize_t gt = char_find(source, '>', at, n);
-    while (gt < n) {
-        Py_ssize_t equals = char_find(source, '=', at, gt), value;
-        if (equals == gt) {
-            tag->end = gt + 1;
+    Py_ssize_t n = source->length;
+    for (Py_ssize_t at = tag->name_end; at < n; at++) {
+        Py_UCS4 c = READ(source, at);
+        if (c == '>') {
+            tag->end = at + 1;
             tag->complete = 1;
             return;
         }
-        for (value = equals + 1; value < n && is_space(READ(source, value)); value++)
-            ;
-        at = equals + 1;
-        if (value < n) {
-            Py_UCS4 quote = READ(source, value);
-            if (quote == '"' || quote == '\'') {
-                Py_ssize_t close = quote_next(source, quote, value + 1);
-                if (close < n) { /* a quoted value, `>` and all */
-                    at = close + 1;
-                    if (at > gt)
-                        gt = char_find(source, '>', at, n);
-                }
-            }
+        if (c != '=')
+            continue;
+        Py_ssize_t value = at + 1;
+        while (value < n && is_space(READ(source, value)))
+            value++;
+        Py_UCS4 quote = value < n ? READ(source, value) : 0;
+        if (quote == '"' || quote == '\'') {
+            Py_ssize_t close = quote_next(source, quote, value + 1);
+            if (close < n) /* a quoted value, `>` and all */
+                at = close;
         }
     }
     tag->end = n; /* no `>` left: the tag runs to the end */
@@ -439,6 +435,8 @@ typedef struct {
     Source source;
     Names names;
     PyObject *hint_search;
+    Py_UCS4 *hint_literal; /* what every match of the hint starts with, or NULL (unknown) */
+    Py_ssize_t hint_literal_length;
     Record *records;
     Py_ssize_t record_count, record_capacity;
     Open *stack;
@@ -543,6 +541,24 @@ hint_in(Scan *scan, Py_ssize_t start, Py_ssize_t end)
     return found;
 }
 
+/* Whether the hint's literal start occurs whole in [start, stop): a start tag without it holds
+ * no match, whatever the hint is. */
+static int
+hint_literal_in(const Scan *scan, Py_ssize_t start, Py_ssize_t stop)
+{
+    const Source *source = &scan->source;
+    Py_ssize_t length = scan->hint_literal_length, last = stop - length;
+    for (Py_ssize_t at = char_find(source, scan->hint_literal[0], start, last + 1); at <= last;
+         at = char_find(source, scan->hint_literal[0], at + 1, last + 1)) {
+        Py_ssize_t i = 1;
+        while (i < length && READ(source, at + i) == scan->hint_literal[i])
+            i++;
+        if (i == length)
+            return 1;
+    }
+    return 0;
+}
+
 /* Where the raw-text element's end tag starts (the pattern's `search`), or -1 when it has
  * none; -2 on error. */
 static Py_ssize_t
@@ -587,10 +603,12 @@ start_tag_record(Scan *scan, const TagToken *tag, Py_ssize_t name, int templates
     return 0;
 }
 
-/* The loop of `_elements_find(..., skip=False)`. The hint is searched in the whole source only
- * when a start tag ends past its last match: a tag it matches in holds a match of the whole
- * source (`html_elements_find`'s condition on hints), so a tag ending before the next one
- * cannot match, and only the others are asked `search(source, name_end, end)`. */
+/* The loop of `_elements_find(..., skip=False)`, which asks the hint about every start tag not
+ * named in `names_wanted` (`search(source, name_end, end)`). Only the tags that may hold a
+ * match are asked here: with the hint's literal start, those that hold it; without, those
+ * ending past the hint's next match in the whole source (searched again only once a start tag
+ * is past it): a tag the hint matches in holds a match of the whole source
+ * (`html_elements_find`'s condition on hints). */
 static int
 scan_run(Scan *scan)
 {
@@ -615,7 +633,12 @@ scan_run(Scan *scan)
             continue;
         }
         int recorded = known && (known->flags & WANTED);
-        if (!recorded) {
+        if (!recorded && scan->hint_literal) {
+            if (hint_literal_in(scan, tag.name_end, tag.end) &&
+                (recorded = hint_in(scan, tag.name_end, tag.end)) < 0)
+                return -1;
+        }
+        else if (!recorded) {
             if (hint_at < tag.name_end && hint_next(scan, tag.name_end, &hint_at) < 0)
                 return -1;
             if (hint_at < tag.end && (recorded = hint_in(scan, tag.name_end, tag.end)) < 0)
@@ -649,47 +672,184 @@ scan_run(Scan *scan)
     return 0;
 }
 
-/* The Element list, each made by the Python classes, attributes by `tag_attributes_parse`. */
+/* ---- attributes, as `tag_attributes_parse` reads them ------------------------------------- */
+
+typedef struct {
+    PyObject *name, *value; /* owned */
+} Attribute;
+
+typedef struct {
+    Attribute *items;
+    Py_ssize_t count, capacity;
+} Attributes;
+
+static void
+attributes_clear(Attributes *attributes)
+{
+    for (Py_ssize_t i = 0; i < attributes->count; i++) {
+        Py_DECREF(attributes->items[i].name);
+        Py_DECREF(attributes->items[i].value);
+    }
+    attributes->count = 0;
+}
+
+static int
+is_attribute_name_end(Py_UCS4 c) /* what `[^\t\n\f\r />=]` stops at */
+{
+    return is_space(c) || c == '/' || c == '>' || c == '=';
+}
+
+/* `_ATTRIBUTE.findall(source, start, stop)`: each name, and its value as written ("" for a bare
+ * name): quoted if the quote closes before `stop`, else bare up to a space or `>`. */
+static int
+attributes_read(Source *source, Py_ssize_t start, Py_ssize_t stop, Attributes *attributes)
+{
+    Py_ssize_t at = start;
+    while (at < stop) {
+        Py_UCS4 c = READ(source, at);
+        if (is_attribute_name_end(c) || c == '"' || c == '\'') {
+            at++; /* no name starts here */
+            continue;
+        }
+        Py_ssize_t name_start = at, value_start = -1, value_end = -1, next;
+        for (at++; at < stop && !is_attribute_name_end(READ(source, at)); at++)
+            ;
+        Py_ssize_t name_end = at;
+        for (next = at; next < stop && is_space(READ(source, next)); next++)
+            ;
+        if (next < stop && READ(source, next) == '=') {
+            for (next++; next < stop && is_space(READ(source, next)); next++)
+                ;
+            value_start = next;
+            Py_UCS4 quote = next < stop ? READ(source, next) : 0;
+            if (quote == '"' || quote == '\'') {
+                Py_ssize_t close = quote_next(source, quote, next + 1);
+                if (close < stop)
+                    value_end = close + 1;
+            }
+            if (value_end < 0) { /* bare, or a quote that does not close in the tag */
+                for (value_end = next; value_end < stop; value_end++) {
+                    Py_UCS4 v = READ(source, value_end);
+                    if (is_space(v) || v == '>')
+                        break;
+                }
+            }
+            at = value_end;
+        }
+        if (grow((void **)&attributes->items, &attributes->capacity, attributes->count + 1,
+                 sizeof(Attribute)) < 0)
+            return -1;
+        PyObject *name = PyUnicode_Substring(source->text, name_start, name_end);
+        if (name == NULL)
+            return -1;
+        PyObject *value = value_start < 0 ? PyUnicode_New(0, 0)
+                                          : PyUnicode_Substring(source->text, value_start,
+                                                                value_end);
+        if (value == NULL) {
+            Py_DECREF(name);
+            return -1;
+        }
+        attributes->items[attributes->count++] = (Attribute){name, value};
+    }
+    return 0;
+}
+
+/* Whether `lower()` changes the name (ASCII capitals are looked for here). 1, 0, -1. */
+static int
+name_changes_lower(PyObject *name)
+{
+    if (PyUnicode_IS_ASCII(name)) {
+        const Py_UCS1 *c = PyUnicode_1BYTE_DATA(name);
+        for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(name); i++)
+            if (c[i] >= 'A' && c[i] <= 'Z')
+                return 1;
+        return 0;
+    }
+    PyObject *lower = PyObject_CallMethod(name, "lower", NULL);
+    if (lower == NULL)
+        return -1;
+    int changes = PyUnicode_Compare(lower, name) != 0;
+    Py_DECREF(lower);
+    return changes;
+}
+
+/* `tag_attributes_parse`: the dict built back to front, so the first occurrence of a name
+ * wins and the order is Python's; names lower-cased only if one of them changes. */
+static PyObject *
+attributes_make(Attributes *attributes)
+{
+    int lower = 0;
+    for (Py_ssize_t i = 0; i < attributes->count && !lower; i++)
+        if ((lower = name_changes_lower(attributes->items[i].name)) < 0)
+            return NULL;
+    PyObject *raw = PyDict_New();
+    if (raw == NULL)
+        return NULL;
+    for (Py_ssize_t i = attributes->count - 1; i >= 0; i--) {
+        PyObject *name = attributes->items[i].name;
+        name = lower ? PyObject_CallMethod(name, "lower", NULL) : Py_NewRef(name);
+        if (name == NULL || PyDict_SetItem(raw, name, attributes->items[i].value) < 0) {
+            Py_XDECREF(name);
+            Py_DECREF(raw);
+            return NULL;
+        }
+        Py_DECREF(name);
+    }
+    PyObject *made = PyObject_CallOneArg(attributes_type, raw);
+    Py_DECREF(raw);
+    return made;
+}
+
+/* ---- the result ---------------------------------------------------------------------------- */
+
+/* One Element, made by the Python classes. */
+static PyObject *
+element_make(Scan *scan, const Record *record, Attributes *attributes)
+{
+    PyObject *tag = NULL, *made = NULL, *element = NULL;
+    attributes_clear(attributes);
+    if (attributes_read(&scan->source, record->name_end, record->end - 1, attributes) < 0 ||
+        (made = attributes_make(attributes)) == NULL)
+        goto done;
+    tag = PyObject_CallFunction(tag_type, "nnOOn", record->start, record->end,
+                                scan->names.names[record->name].name, Py_False,
+                                record->name_end);
+    if (tag == NULL)
+        goto done;
+    element = PyObject_CallFunction(element_type, "OOnOnn", tag, made, record->parent,
+                                    record->in_template ? Py_True : Py_False, record->close_start,
+                                    record->close_end);
+done:
+    Py_XDECREF(tag);
+    Py_XDECREF(made);
+    return element;
+}
+
 static PyObject *
 elements_build(Scan *scan)
 {
+    Attributes attributes = {0};
     PyObject *elements = PyList_New(scan->record_count);
-    if (elements == NULL)
-        return NULL;
-    for (Py_ssize_t i = 0; i < scan->record_count; i++) {
-        const Record *record = &scan->records[i];
-        PyObject *tag = PyObject_CallFunction(tag_type, "nnOOn", record->start, record->end,
-                                              scan->names.names[record->name].name, Py_False,
-                                              record->name_end);
-        if (tag == NULL)
-            goto failed;
-        PyObject *attributes =
-            PyObject_CallFunctionObjArgs(attributes_parse, scan->source.text, tag, NULL);
-        if (attributes == NULL) {
-            Py_DECREF(tag);
-            goto failed;
-        }
-        PyObject *element = PyObject_CallFunction(
-            element_type, "OOnOnn", tag, attributes, record->parent,
-            record->in_template ? Py_True : Py_False, record->close_start, record->close_end);
-        Py_DECREF(tag);
-        Py_DECREF(attributes);
+    /* The attribute phase reads forward again from the first tag. */
+    scan->source.quote_from[0] = scan->source.quote_from[1] = PY_SSIZE_T_MAX;
+    for (Py_ssize_t i = 0; elements != NULL && i < scan->record_count; i++) {
+        PyObject *element = element_make(scan, &scan->records[i], &attributes);
         if (element == NULL)
-            goto failed;
-        PyList_SET_ITEM(elements, i, element);
+            Py_CLEAR(elements);
+        else
+            PyList_SET_ITEM(elements, i, element);
     }
+    attributes_clear(&attributes);
+    PyMem_Free(attributes.items);
     return elements;
-failed:
-    Py_DECREF(elements);
-    return NULL;
 }
 
 static PyObject *
 elements_find(PyObject *module, PyObject *const *args, Py_ssize_t count)
 {
-    if (count != 3) {
-        PyErr_SetString(PyExc_TypeError,
-                        "elements_find(source, names_wanted, attribute_hint) takes 3 arguments");
+    if (count != 4 || !PyUnicode_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "elements_find(source, names_wanted, attribute_hint, "
+                                         "hint_literal: str) takes 4 arguments");
         return NULL;
     }
     if (tag_type == NULL) {
@@ -712,12 +872,17 @@ elements_find(PyObject *module, PyObject *const *args, Py_ssize_t count)
     scan.source.length = PyUnicode_GET_LENGTH(text);
     scan.source.quote_from[0] = scan.source.quote_from[1] = PY_SSIZE_T_MAX; /* nothing yet */
     scan.hint_search = PyObject_GetAttrString(args[2], "search");
-    if (scan.hint_search != NULL && names_fill(&scan.names, args[1]) == 0 && scan_run(&scan) == 0)
+    scan.hint_literal_length = PyUnicode_GET_LENGTH(args[3]);
+    if (scan.hint_search != NULL && scan.hint_literal_length)
+        scan.hint_literal = PyUnicode_AsUCS4Copy(args[3]);
+    if (scan.hint_search != NULL && (scan.hint_literal || !scan.hint_literal_length) &&
+        names_fill(&scan.names, args[1]) == 0 && scan_run(&scan) == 0)
         result = elements_build(&scan);
     stack_pop_to(&scan, 0, 0, 0); /* after an error: drop the namesake counts */
     PyMem_Free(scan.records);
     PyMem_Free(scan.stack);
     names_free(&scan.names);
+    PyMem_Free(scan.hint_literal);
     Py_XDECREF(scan.hint_search);
     return result;
 }
@@ -725,16 +890,16 @@ elements_find(PyObject *module, PyObject *const *args, Py_ssize_t count)
 static PyObject *
 configure(PyObject *module, PyObject *args)
 {
-    PyObject *tag, *element, *parse, *raw_ends, *voids;
-    if (!PyArg_ParseTuple(args, "OOOO!O:configure", &tag, &element, &parse, &PyDict_Type,
+    PyObject *tag, *element, *attributes, *raw_ends, *voids;
+    if (!PyArg_ParseTuple(args, "OOOO!O:configure", &tag, &element, &attributes, &PyDict_Type,
                           &raw_ends, &voids))
         return NULL;
     Py_INCREF(tag);
     Py_XSETREF(tag_type, tag);
     Py_INCREF(element);
     Py_XSETREF(element_type, element);
-    Py_INCREF(parse);
-    Py_XSETREF(attributes_parse, parse);
+    Py_INCREF(attributes);
+    Py_XSETREF(attributes_type, attributes);
     Py_INCREF(raw_ends);
     Py_XSETREF(raw_text_ends, raw_ends);
     Py_INCREF(voids);
@@ -744,9 +909,10 @@ configure(PyObject *module, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"elements_find", (PyCFunction)(void (*)(void))elements_find, METH_FASTCALL,
-     "elements_find(source, names_wanted, attribute_hint): html_tags._elements_find's list."},
+     "elements_find(source, names_wanted, attribute_hint, hint_literal): "
+     "html_tags._elements_find's list."},
     {"configure", configure, METH_VARARGS,
-     "configure(Tag, Element, tag_attributes_parse, raw_text_end_patterns, void_elements)."},
+     "configure(Tag, Element, Attributes, raw_text_end_patterns, void_elements)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -9,6 +9,7 @@ Every pattern here runs in linear time, so hostile input cannot stall a worker.
 
 from __future__ import annotations
 
+import functools
 import html
 import importlib
 import logging
@@ -238,7 +239,8 @@ def html_elements_find(
     page: the same list again, tested against `_elements_find(..., skip=False)`.
     """
     if _compiled_elements_find is not None:
-        return _compiled_elements_find(source, names_wanted, attribute_hint)
+        literal = _hint_literal(attribute_hint)
+        return _compiled_elements_find(source, names_wanted, attribute_hint, literal)
     return _elements_find(source, names_wanted, attribute_hint, skip=True)
 
 
@@ -544,7 +546,26 @@ _TEXT_BOUNDARIES = _skip_pattern_build(
 )
 
 
-_ElementsFind = Callable[[str, frozenset[str], re.Pattern[str]], list[Element]]
+@functools.lru_cache(maxsize=64)
+def _hint_literal(hint: re.Pattern[str]) -> str:
+    """The text every match of `hint` starts with, or "" (unknown): the compiled scan asks the
+    hint only about start tags that hold it. Read from the pattern as `re` parses it; only
+    plain leading characters count (no IGNORECASE, no group)."""
+    if hint.flags & re.IGNORECASE:
+        return ""
+    try:
+        parsed = re._parser.parse(hint.pattern, hint.flags)  # type: ignore[attr-defined]
+    except Exception:  # a private module: any surprise means "unknown"
+        return ""
+    literal = []
+    for operation, value in parsed:
+        if operation is not re._constants.LITERAL:  # type: ignore[attr-defined]
+            break
+        literal.append(chr(value))
+    return "".join(literal)
+
+
+_ElementsFind = Callable[[str, frozenset[str], re.Pattern[str], str], list[Element]]
 
 
 def _compiled_scan_load() -> _ElementsFind | None:
@@ -559,7 +580,7 @@ def _compiled_scan_load() -> _ElementsFind | None:
     except ImportError:
         logger.warning("feed/platforms/_tagscan.c is not built: the pure-Python tag scan is used")
         return None
-    tagscan.configure(Tag, Element, tag_attributes_parse, _RAW_TEXT_END, VOID_ELEMENTS)
+    tagscan.configure(Tag, Element, Attributes, _RAW_TEXT_END, VOID_ELEMENTS)
     return tagscan.elements_find  # type: ignore[no-any-return]
 
 

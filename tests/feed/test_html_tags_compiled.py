@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feed.platforms import html_tags, tagscan_build
-from feed.platforms.html_tags import Element, _elements_find
+from feed.platforms.html_tags import Element, _elements_find, _hint_literal
 from feed.platforms.reddit import _TEXT_SLOT_HINT, _WANTED_TAGS
 from tests.feed.test_html_tags_scan import PIECES
 from tests.support.captures import REAL_CAPTURES
@@ -44,7 +44,8 @@ ALL_PIECES = PIECES + MORE_PIECES
 HOSTILE = st.lists(st.sampled_from(ALL_PIECES) | st.text(max_size=6), max_size=50).map("".join)
 # Other callers' choices: wanted names that are raw text, void or templates, and other hints.
 OTHER_NAMES = frozenset({"a", "div", "template", "script", "br", "title", "ak", "l\u00e9"})
-OTHER_HINTS = [re.compile(r"slot"), re.compile(r"b=['\"]?x"), re.compile(r"\U0001f600")]
+OTHER_HINTS = [re.compile(r"slot"), re.compile(r"b=['\"]?x"), re.compile(r"\U0001f600"),
+               re.compile(r"(?:slot|b)="), re.compile(r"SLOT=T", re.IGNORECASE)]  # fmt: skip
 
 
 def elements_exactly(elements: list[Element]) -> list[tuple]:
@@ -71,7 +72,10 @@ def _load_without_the_variable() -> Callable[..., list[Element]] | None:
 
 
 def assert_same_as_python(compiled, body: str, names=_WANTED_TAGS, hint=_TEXT_SLOT_HINT) -> None:
-    found = elements_exactly(compiled(body, names, hint))
+    """The compiled scan with the hint's literal start and without (it then searches the hint
+    in the whole source), against the Python loop reading every tag and skipping."""
+    found = elements_exactly(compiled(body, names, hint, _hint_literal(hint)))
+    assert found == elements_exactly(compiled(body, names, hint, ""))
     assert found == elements_exactly(_elements_find(body, names, hint, skip=False))
     assert found == elements_exactly(_elements_find(body, names, hint, skip=True))
 
@@ -106,6 +110,11 @@ RULES = [
     "<a slot=title><b slot=title></a></b>", "<a slot=title><b slot=title><a></b></a></a>",
     "<a slot=title", "<shreddit-post id=x", "<img slot=title></img><br slot=title>",
     "</a/><a slot=title>", "< a slot=title>", "</ a><a slot=title>", "<a slot=title></a",
+    # Attributes as `_ATTRIBUTE` reads them: `==` makes a bare value of a quoted one, capitals
+    # and the Kelvin sign are lowered (then names collide), the first occurrence wins.
+    '<a b=="x>y" slot=title>', "<a b=='x>y' c d= e=f slot=title>", "<img SRC=a src=b Src=c>",
+    "<img \u212a=1 k=2 \u00c9=3>", "<img a=1 a=2 b a=3>", "<img a\"b=1 'c=2 =d /e=3 f/=4>",
+    "<img a = \"1\" b= '2' c =3 d\t=\n4>", "<img a=\"1 b='2\">", "<img a='1 b=\"2'>",
 ]  # fmt: skip
 
 
@@ -136,9 +145,8 @@ def test_every_width_of_str_reads_the_same(compiled, widest: str) -> None:
         f"<script><a slot=title>{widest}</script ><img src={widest}></shreddit-post>"
     )
     assert_same_as_python(compiled, body)
-    assert [element.name for element in compiled(body, _WANTED_TAGS, _TEXT_SLOT_HINT)] == [
-        "shreddit-post", "a", "img"
-    ]  # fmt: skip
+    found = html_tags.html_elements_find(body, _WANTED_TAGS, _TEXT_SLOT_HINT)
+    assert [element.name for element in found] == ["shreddit-post", "a", "img"]
 
 
 HOSTILE_LARGE = {
@@ -157,9 +165,10 @@ HOSTILE_LARGE = {
 def test_hostile_pages_take_linear_time(compiled, kind: str) -> None:
     """Each body is ~300 kB; a quadratic rescan would take minutes, the scan well under 1 s."""
     body = HOSTILE_LARGE[kind]
-    started = time.process_time()
-    found = compiled(body, _WANTED_TAGS, _TEXT_SLOT_HINT)
-    assert time.process_time() - started < 2.0
+    for literal in ("slot", ""):
+        started = time.process_time()
+        found = compiled(body, _WANTED_TAGS, _TEXT_SLOT_HINT, literal)
+        assert time.process_time() - started < 2.0
     assert elements_exactly(found) == elements_exactly(
         _elements_find(body, _WANTED_TAGS, _TEXT_SLOT_HINT, skip=False)
     )
@@ -181,11 +190,18 @@ class HintFailing:
 def test_an_error_in_the_hint_propagates_and_leaks_nothing(compiled) -> None:
     body = "<shreddit-post><a slot=title><div slot=text-body>" * 20
     references = sys.getrefcount(body), sys.getrefcount(_WANTED_TAGS)
-    for _ in range(50):
+    for literal in ("slot", "") * 25:
         with pytest.raises(ValueError, match="hint failed"):
-            compiled(body, _WANTED_TAGS, HintFailing())
-        compiled(body, _WANTED_TAGS, _TEXT_SLOT_HINT)
+            compiled(body, _WANTED_TAGS, HintFailing(), literal)
+        compiled(body, _WANTED_TAGS, _TEXT_SLOT_HINT, literal)
     assert (sys.getrefcount(body), sys.getrefcount(_WANTED_TAGS)) == references
+
+
+def test_the_hints_literal_start_is_read_only_where_every_match_has_it() -> None:
+    assert _hint_literal(_TEXT_SLOT_HINT) == "slot"
+    assert _hint_literal(re.compile(r"(?x) b = [x] y*")) == "b=x"
+    for hint in OTHER_HINTS[3:] + [re.compile(r"(slot)"), re.compile(r"(?<=a)b")]:
+        assert _hint_literal(hint) == ""
 
 
 def test_the_compiled_scan_is_built_wherever_a_compiler_is_found() -> None:
