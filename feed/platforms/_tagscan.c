@@ -182,7 +182,7 @@ enum { WANTED = 1, VOID = 2, TEMPLATE = 4 };
 typedef struct {
     Py_UCS4 *key; /* lower-cased, as the Python loop compares names */
     Py_ssize_t length;
-    uint32_t hash;
+    size_t hash;
     PyObject *name; /* the same as a str (owned): Tag.name */
     PyObject *raw_end; /* this raw-text element's end pattern (borrowed), or NULL */
     int flags;
@@ -199,8 +199,17 @@ typedef struct {
     Py_ssize_t slot_count; /* a power of two, at least twice `count` */
     Py_UCS4 *scratch; /* the lower-cased name being looked up */
     Py_ssize_t scratch_length, scratch_capacity;
-    uint32_t scratch_hash;
+    /* Which (length, first character) pairs the names have, 64 x 64 bits: most tags of a page
+     * are told apart by this alone, without hashing their name. */
+    uint64_t shapes[64];
 } Names;
+
+static int
+names_may_hold(const Names *names, const Py_UCS4 *key, Py_ssize_t length)
+{
+    uint64_t bit = (uint64_t)1 << (length ? key[0] & 63 : 0);
+    return (names->shapes[length & 63] & bit) != 0;
+}
 
 static int
 grow(void **items, Py_ssize_t *capacity, Py_ssize_t needed, size_t item_size)
@@ -220,28 +229,34 @@ grow(void **items, Py_ssize_t *capacity, Py_ssize_t needed, size_t item_size)
     return 0;
 }
 
-static uint32_t
-key_hash(const Py_UCS4 *key, Py_ssize_t length) /* FNV-1a over code points */
+/* Python's own keyed string hash (SipHash, seeded per process), not a fixed one such as FNV: a
+ * page cannot be made of recorded names that all fall into one run of slots. */
+#if PY_VERSION_HEX >= 0x030E0000
+#define HASH_BYTES Py_HashBuffer
+#else
+#define HASH_BYTES _Py_HashBytes
+#endif
+
+static size_t
+key_hash(const Py_UCS4 *key, Py_ssize_t length)
 {
-    uint32_t hash = 2166136261u;
-    for (Py_ssize_t i = 0; i < length; i++)
-        hash = (hash ^ key[i]) * 16777619u;
-    return hash;
+    return (size_t)HASH_BYTES(key, length * (Py_ssize_t)sizeof(Py_UCS4));
 }
 
 /* The scratch holds the lower-cased name; its index in `names`, or -1. */
 static Py_ssize_t
 names_lookup(const Names *names)
 {
-    if (names->slot_count == 0)
+    if (names->slot_count == 0 || !names_may_hold(names, names->scratch, names->scratch_length))
         return -1;
-    size_t mask = (size_t)names->slot_count - 1, slot = names->scratch_hash & mask;
+    size_t hash = key_hash(names->scratch, names->scratch_length);
+    size_t mask = (size_t)names->slot_count - 1, slot = hash & mask;
     for (;; slot = (slot + 1) & mask) {
         Py_ssize_t index = names->slots[slot];
         if (index < 0)
             return -1;
         const Name *name = &names->names[index];
-        if (name->hash == names->scratch_hash && name->length == names->scratch_length &&
+        if (name->hash == hash && name->length == names->scratch_length &&
             memcmp(name->key, names->scratch, (size_t)name->length * sizeof(Py_UCS4)) == 0)
             return index;
     }
@@ -265,7 +280,6 @@ scratch_from_str(Names *names, PyObject *text)
     if (PyUnicode_AsUCS4(text, names->scratch, length + 1, 0) == NULL)
         return -1;
     names->scratch_length = length;
-    names->scratch_hash = key_hash(names->scratch, length);
     return 0;
 }
 
@@ -294,7 +308,6 @@ scratch_from_name(Names *names, const Source *source, Py_ssize_t start, Py_ssize
         names->scratch[i] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
     }
     names->scratch_length = length;
-    names->scratch_hash = key_hash(names->scratch, length);
     return 0;
 }
 
@@ -342,9 +355,11 @@ names_add(Names *names, PyObject *name_str)
         return -1;
     }
     index = names->count++;
-    names->names[index] = (Name){key, names->scratch_length, names->scratch_hash, name_str,
-                                 NULL, 0, 0};
-    size_t mask = (size_t)names->slot_count - 1, slot = names->scratch_hash & mask;
+    size_t hash = key_hash(key, names->scratch_length);
+    names->names[index] = (Name){key, names->scratch_length, hash, name_str, NULL, 0, 0};
+    names->shapes[names->scratch_length & 63] |= (uint64_t)1
+                                                  << (names->scratch_length ? key[0] & 63 : 0);
+    size_t mask = (size_t)names->slot_count - 1, slot = hash & mask;
     while (names->slots[slot] >= 0)
         slot = (slot + 1) & mask;
     names->slots[slot] = index;

@@ -5,7 +5,8 @@
 One compiler call with the interpreter's own include directory, link command and file suffix
 (sysconfig), so no build tool is needed. The file is written under a temporary name and then
 renamed, so a running process never loads half of it. Without a compiler, or if the build
-fails, this prints one line and exits 0: html_tags.py then uses its Python loop (and logs so).
+fails, this prints one line, removes any older build and exits 0: html_tags.py then uses its
+Python loop (and logs so).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def main() -> int:
     except OSError as error:  # no compiler
         reason = str(error)
     partial.unlink(missing_ok=True)
+    target.unlink(missing_ok=True)  # one built from an older source is not the code any more
     print(f"{SOURCE.name} not built ({reason}): the pure-Python tag scan will be used")
     return 0
 

@@ -250,6 +250,7 @@ def test_a_process_started_with_the_variable_scans_in_python() -> None:
 
 def test_a_failed_build_prints_one_line_and_does_not_fail(monkeypatch, tmp_path, capsys) -> None:
     target = tmp_path / "_tagscan.so"
+    target.write_text("a build from an older source")
     monkeypatch.setattr(tagscan_build, "extension_path", lambda: target)
     monkeypatch.setattr(tagscan_build, "build_command", lambda path: ["/nonexistent/cc"])
     assert tagscan_build.main() == 0
