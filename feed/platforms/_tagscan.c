@@ -37,6 +37,12 @@ typedef struct {
 } Source;
 
 #define READ(source, index) PyUnicode_READ((source)->kind, (source)->data, (index))
+#define READ_AS(kind, source, index) PyUnicode_READ((kind), (source)->data, (index))
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE
+#endif
 
 static int
 is_space(Py_UCS4 c) /* the whitespace that ends a tag name (`_S`) */
@@ -83,19 +89,19 @@ typedef struct {
 
 /* Just after the comment that starts at `start` (`<!--`): `<!-->`, `<!--->`, else the first
  * `-->` or `--!>`, else the end. The earliest `--!?>` is the one whose `>` comes first. */
-static Py_ssize_t
-comment_end(const Source *source, Py_ssize_t start)
+static inline ALWAYS_INLINE Py_ssize_t
+comment_end(const Source *source, Py_ssize_t start, int kind)
 {
     Py_ssize_t n = source->length, rest = start + 4, gt;
-    if (rest < n && READ(source, rest) == '>')
+    if (rest < n && READ_AS(kind, source, rest) == '>')
         return rest + 1;
-    if (rest + 1 < n && READ(source, rest) == '-' && READ(source, rest + 1) == '>')
+    if (rest + 1 < n && READ_AS(kind, source, rest) == '-' && READ_AS(kind, source, rest + 1) == '>')
         return rest + 2;
     for (gt = char_find(source, '>', rest + 2, n); gt < n; gt = char_find(source, '>', gt + 1, n)) {
-        if (READ(source, gt - 1) == '-' && READ(source, gt - 2) == '-')
+        if (READ_AS(kind, source, gt - 1) == '-' && READ_AS(kind, source, gt - 2) == '-')
             return gt + 1;
-        if (gt - 3 >= rest && READ(source, gt - 1) == '!' && READ(source, gt - 2) == '-' &&
-            READ(source, gt - 3) == '-')
+        if (gt - 3 >= rest && READ_AS(kind, source, gt - 1) == '!' && READ_AS(kind, source, gt - 2) == '-' &&
+            READ_AS(kind, source, gt - 3) == '-')
             return gt + 1;
     }
     return n;
@@ -103,12 +109,12 @@ comment_end(const Source *source, Py_ssize_t start)
 
 /* From the tag name's end: the body up to the first `>` outside a value quoted right after
  * `=` (and spaces) that closes; any other quote is a plain character. */
-static void
-tag_body_read(Source *source, TagToken *tag)
+static inline ALWAYS_INLINE void
+tag_body_read(Source *source, TagToken *tag, int kind)
 {
     Py_ssize_t n = source->length;
     for (Py_ssize_t at = tag->name_end; at < n; at++) {
-        Py_UCS4 c = READ(source, at);
+        Py_UCS4 c = READ_AS(kind, source, at);
         if (c == '>') {
             tag->end = at + 1;
             tag->complete = 1;
@@ -117,9 +123,9 @@ tag_body_read(Source *source, TagToken *tag)
         if (c != '=')
             continue;
         Py_ssize_t value = at + 1;
-        while (value < n && is_space(READ(source, value)))
+        while (value < n && is_space(READ_AS(kind, source, value)))
             value++;
-        Py_UCS4 quote = value < n ? READ(source, value) : 0;
+        Py_UCS4 quote = value < n ? READ_AS(kind, source, value) : 0;
         if (quote == '"' || quote == '\'') {
             Py_ssize_t close = quote_next(source, quote, value + 1);
             if (close < n) /* a quoted value, `>` and all */
@@ -132,26 +138,26 @@ tag_body_read(Source *source, TagToken *tag)
 
 /* The next start or end tag from `position` on, passing over text, comments, declarations
  * and `<` that start no tag. 0 when none is left. */
-static int
-tag_next(Source *source, Py_ssize_t position, TagToken *tag)
+static inline ALWAYS_INLINE int
+tag_next_as(Source *source, Py_ssize_t position, TagToken *tag, int kind)
 {
     Py_ssize_t n = source->length;
     for (;;) {
         Py_ssize_t start = char_find(source, '<', position, n), name;
         if (start + 1 >= n)
             return 0; /* no `<`, or a last one that starts nothing */
-        Py_UCS4 next = READ(source, start + 1);
+        Py_UCS4 next = READ_AS(kind, source, start + 1);
         if (is_ascii_letter(next)) {
             tag->closing = 0;
             name = start + 1;
         }
-        else if (next == '/' && start + 2 < n && is_ascii_letter(READ(source, start + 2))) {
+        else if (next == '/' && start + 2 < n && is_ascii_letter(READ_AS(kind, source, start + 2))) {
             tag->closing = 1;
             name = start + 2;
         }
-        else if (next == '!' && start + 3 < n && READ(source, start + 2) == '-' &&
-                 READ(source, start + 3) == '-') {
-            position = comment_end(source, start);
+        else if (next == '!' && start + 3 < n && READ_AS(kind, source, start + 2) == '-' &&
+                 READ_AS(kind, source, start + 3) == '-') {
+            position = comment_end(source, start, kind);
             continue;
         }
         else if (next == '!' || next == '?') { /* a declaration, to its `>` or the end */
@@ -166,13 +172,28 @@ tag_next(Source *source, Py_ssize_t position, TagToken *tag)
         tag->start = start;
         tag->name_start = name;
         for (name++; name < n; name++) {
-            Py_UCS4 c = READ(source, name);
+            Py_UCS4 c = READ_AS(kind, source, name);
             if (is_space(c) || c == '/' || c == '>')
                 break;
         }
         tag->name_end = name;
-        tag_body_read(source, tag);
+        tag_body_read(source, tag, kind);
         return 1;
+    }
+}
+
+/* `tag_next` compiled once per width of str, so that no character read asks for the width
+ * (~10% of the scan's instructions on the real page). */
+static int
+tag_next(Source *source, Py_ssize_t position, TagToken *tag)
+{
+    switch (source->kind) {
+    case PyUnicode_1BYTE_KIND:
+        return tag_next_as(source, position, tag, PyUnicode_1BYTE_KIND);
+    case PyUnicode_2BYTE_KIND:
+        return tag_next_as(source, position, tag, PyUnicode_2BYTE_KIND);
+    default:
+        return tag_next_as(source, position, tag, PyUnicode_4BYTE_KIND);
     }
 }
 
