@@ -13,6 +13,12 @@ UP_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: run up test test-integration worker beat lint format migrate install install-dev
 
+# The optional compiled tag scan, built in place (feed/platforms/tagscan_build.py): without a C
+# compiler the build prints one line and the Python scan is used. Rebuilt when its source changes.
+EXT_SUFFIX := $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null \
+  || $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+TAGSCAN := feed/platforms/_tagscan$(EXT_SUFFIX)
+
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +32,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+$(TAGSCAN): feed/platforms/_tagscan.c feed/platforms/tagscan_build.py | $(BIN)/python
+	@$(BIN)/python feed/platforms/tagscan_build.py
+
+install: $(VENV)/.installed $(TAGSCAN)
+install-dev: $(VENV)/.installed-dev $(TAGSCAN)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -1,7 +1,8 @@
 """Platform adapters on the real captures: parse + extract + render with a few edits.
 
 Reddit: the 50-post r/MachineLearning page (1.3 MB), target ≤ 10 ms for the full pass (issue
-18; DESIGN.md asks ≤ 40 ms). X: the
+18; DESIGN.md asks ≤ 40 ms). Reddit runs twice,
+with the compiled tag scan (when built) and with the Python one, in the same run. X: the
 biggest HomeTimeline (1.3 MB). Baselines in the same run: selectolax (Lexbor) parse + extract
 without any source offsets, `json.loads` + `json.dumps` for X, and a BeautifulSoup round trip
 only when bs4 happens to be installed (it is not a dependency).
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from selectolax.lexbor import LexborHTMLParser  # noqa: E402
 
 from bench.report import median, percentile, section_write  # noqa: E402
-from feed.platforms import feed_parse  # noqa: E402
+from feed.platforms import feed_parse, html_tags  # noqa: E402
 from feed.platforms.base import MediaEdit  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "fixtures" / "real"
@@ -66,6 +67,19 @@ def full_pass(platform: str, body: str) -> str:
     return feed.render(text_edits, media_edits)
 
 
+def python_scan(work: Callable[[], object]) -> Callable[[], object]:
+    """The same work on the Python tag scan, what `DIYMOD_TAGSCAN=python` runs."""
+
+    def run() -> object:
+        compiled, html_tags._compiled_elements_find = html_tags._compiled_elements_find, None
+        try:
+            return work()
+        finally:
+            html_tags._compiled_elements_find = compiled
+
+    return run
+
+
 def selectolax_extract(body: str) -> int:
     tree = LexborHTMLParser(body)
     count = 0
@@ -104,7 +118,9 @@ def main() -> None:
     measured = timings(
         {
             "reddit": lambda: full_pass("reddit", page),
+            "reddit_python": python_scan(lambda: full_pass("reddit", page)),
             "reddit_parse": lambda: feed_parse("reddit", page),
+            "reddit_parse_python": python_scan(lambda: feed_parse("reddit", page)),
             "lexbor": lambda: selectolax_extract(page),
             "x_full": lambda: full_pass("x", timeline),
             "x_json": lambda: json.dumps(json.loads(timeline), ensure_ascii=False),
@@ -113,6 +129,7 @@ def main() -> None:
     )
     reddit, reddit_parse, lexbor = measured["reddit"], measured["reddit_parse"], measured["lexbor"]
     x_full, x_json = measured["x_full"], measured["x_json"]
+    scan = "compiled scan" if html_tags._compiled_elements_find else "Python scan: not built"
     lines = [
         f"Median of {runs} runs after a warm-up (the works take turns, run after run); p90 "
         f"beside it, CPU p10–p90 in brackets. Reddit page {len(page.encode()) / 1e6:.2f} MB, X "
@@ -121,8 +138,14 @@ def main() -> None:
         "",
         "| work | median ms | p90 ms | median CPU ms (p10–p90) | CPU vs. baseline |",
         "|---|---:|---:|---:|---:|",
-        row("Reddit full pass (target ≤ 10 ms)", reddit, lexbor),
-        row("Reddit parse + extract only", reddit_parse, lexbor),
+        row(f"Reddit full pass (target ≤ 10 ms; {scan})", reddit, lexbor),
+        row(
+            "Reddit full pass, Python scan (`DIYMOD_TAGSCAN=python`)",
+            measured["reddit_python"],
+            lexbor,
+        ),
+        row(f"Reddit parse + extract only ({scan})", reddit_parse, lexbor),
+        row("Reddit parse + extract only, Python scan", measured["reddit_parse_python"], lexbor),
         row("baseline: selectolax parse + extract, no offsets", lexbor),
         row("X full pass", x_full, x_json),
         row("baseline: X json.loads + json.dumps", x_json),

