@@ -33,6 +33,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -515,7 +516,8 @@ def main() -> None:
     memo_embed_install()
 
     # Gathers every leg; the fit may turn one off.
-    full = EmbeddedAnalyzer(negatives=True, openings=True)
+    gathering = partial(EmbeddedAnalyzer, negatives=True, openings=True)
+    full = gathering()
     scored = evidence_score(pairs, documents, full)
     labels = [s.pair.label for s in scored]
     cv_predicted, chosen = cross_validate(scored, SHIPPED)
@@ -530,25 +532,14 @@ def main() -> None:
     ablations = []
     if not quick:
         variants: list[tuple[str, Callable[[], Any]]] = [
-            (
-                "no platform context",
-                lambda: EmbeddedAnalyzer(context=False, negatives=True, openings=True),
-            ),
-            (
-                "no CJK model (MiniLM for every post)",
-                lambda: EmbeddedAnalyzer(cjk_model=False, negatives=True, openings=True),
-            ),
-            (
-                "no word lists",
-                lambda: EmbeddedAnalyzer(wordlists=False, negatives=True, openings=True),
-            ),
-            ("no semantic exclusions", lambda: EmbeddedAnalyzer(negatives=False, openings=True)),
-            ("no opening read whole", lambda: EmbeddedAnalyzer(negatives=True, openings=False)),
+            ("no platform context", partial(gathering, context=False)),
+            ("no CJK model (MiniLM for every post)", partial(gathering, cjk_model=False)),
+            ("no word lists", partial(gathering, wordlists=False)),
+            ("no semantic exclusions", partial(gathering, negatives=False)),
+            ("no opening read whole", partial(gathering, openings=False)),
             (
                 "no topic library (generic profiles only)",
-                lambda: EmbeddedAnalyzer(
-                    library=library_load(ROOT / "no-such-folder"), negatives=True, openings=True
-                ),
+                partial(gathering, library=library_load(ROOT / "no-such-folder")),
             ),
             ("profiles from the model (local test server)", model_profiles_analyzer),
         ]

@@ -145,6 +145,7 @@ E5_FEED_CHARS = 480
 ANALYZE_BATCH_POSTS = 25  # the deadline is checked between batches
 PROFILE_VECTOR_CACHE_SIZE = 2048
 CONTEXT_RANK = 0  # the context line is read with the titles
+E5_RANK = 10_000  # the rank of a mostly-CJK post's text units: e5 reads them, not MiniLM
 # A broad topic is often carried by a post's opening as a whole rather than by any one of its
 # sentences (a title and the line that explains it). So the opening, up to this many
 # characters, is also read as one text, on its own budget; it adds to the semantic leg only
@@ -493,7 +494,7 @@ class EmbeddedAnalyzer(Analyzer):
             )
         if cjk:  # e5 reads this post: MiniLM would only add noise (and cost)
             for unit in units:
-                unit.rank = 10_000 if not unit.on_image else unit.rank
+                unit.rank = E5_RANK if not unit.on_image else unit.rank
         return units
 
     def _hits(
@@ -855,8 +856,9 @@ def post_units(post: PostInput, *, opening: bool = False) -> list[Unit]:
         for rank, (start, end) in enumerate(spans)
     ]
     if opening and len(spans) > 1:
-        text = post.text[spans[0][0] : spans[-1][1]][:OPENING_CHARS].strip()
-        units.append(Unit(text, spans[0][0], False, False, rank=1, opening=True))
+        start = spans[0][0]
+        text = post.text[start : min(spans[-1][1], start + OPENING_CHARS)].strip()
+        units.append(Unit(text, start, False, False, rank=1, opening=True))
     for alt in post.image_alts:
         # Alt text ranks right after the title: it is all an image filter has to go on.
         units.extend(
@@ -876,7 +878,7 @@ def units_budget(units: list[list[Unit]], budget: int = FEED_SEMANTIC_CHARS) -> 
         for unit_index, unit in enumerate(post_units_list)
     )
     for rank, post_index, unit_index in ordered:
-        if rank >= 10_000:  # read by e5 instead
+        if rank >= E5_RANK:  # read by e5 instead
             break
         unit = units[post_index][unit_index]
         if unit.opening:  # openings_budget
@@ -889,14 +891,18 @@ def units_budget(units: list[list[Unit]], budget: int = FEED_SEMANTIC_CHARS) -> 
 
 def openings_budget(units: list[list[Unit]], budget: int) -> None:
     """Mark the openings the semantic leg reads (OPENING_CHARS), posts in order, until
-    `budget` is spent; an opening of a post e5 reads is left to e5."""
+    `budget` is spent, and drop the others (an opening is only ever read whole, so one left
+    unread would only cost its mentions' search); an opening of a post e5 reads is e5's."""
     for post_units_list in units:
+        kept = []
         for unit in post_units_list:
-            if unit.opening and unit.rank < 10_000:
-                if budget <= 0:
-                    return
+            if unit.opening:
+                if budget <= 0 or unit.rank >= E5_RANK:
+                    continue
                 unit.embed = True
                 budget -= len(unit.text)
+            kept.append(unit)
+        post_units_list[:] = kept
 
 
 def keyword_units_add(units: list[list[Unit]], hits: dict[tuple[int, int, int], WordHits]) -> None:
@@ -905,7 +911,7 @@ def keyword_units_add(units: list[list[Unit]], hits: dict[tuple[int, int, int], 
     extra: dict[int, set[int]] = {}
     for (p, u, _), found in hits.items():
         unit = units[p][u]
-        if not found.matched or unit.embed or unit.opening or unit.rank >= 10_000:
+        if not found.matched or unit.embed or unit.rank >= E5_RANK:
             continue
         chosen = extra.setdefault(p, set())
         if u in chosen or len(chosen) < KEYWORD_SENTENCES_PER_POST:

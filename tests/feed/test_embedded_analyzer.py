@@ -440,6 +440,8 @@ def test_openings_have_their_own_budget_and_change_no_sentence_reading() -> None
     assert sentences == [[u.embed for u in units] for units in without]
     read = [u for units in with_openings for u in units if u.opening and u.embed]
     assert 0 < len(read) < len(posts)  # posts in order until the 700 characters are spent
+    unread = [u for units in with_openings for u in units if u.opening and not u.embed]
+    assert unread == []  # dropped: nothing searches them for mentions
 
 
 def test_the_opening_moves_the_semantic_score_by_its_weight_only_when_read() -> None:
