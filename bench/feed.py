@@ -4,7 +4,9 @@ Cold: every post new (the filter set changes each run, so no cached decision app
 the server keeps no sentence vectors across feeds). Also new filters on a page read before
 (the default sentence cache on). Warm: the same feed again, every decision cached. Also a
 25-post batch cold, and whether untouched posts come back byte-identical. Runs a real daphne
-process on the embedded default.
+process on the embedded default. Last, the resident memory of a web process with the deployed
+defaults (sentence cache on) after the runs, with both models loaded (an X timeline with
+Chinese posts is read too, so e5 loads), against issue 14's 600 MB.
 
     .venv/bin/python bench/feed.py [--runs 9]
 """
@@ -22,7 +24,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import media_localise, median, percentile, section_write  # noqa: E402
+from bench.report import media_localise, median, percentile, rss_mb, section_write  # noqa: E402
 from tests.support.live_server import live_server_start  # noqa: E402
 
 CAPTURE = (
@@ -31,6 +33,14 @@ CAPTURE = (
     / ("shreddit_subreddit-feed_r-MachineLearning_rendered-dom_50posts_5ads.html")
 )
 URL = "https://www.reddit.com/svc/shreddit/community-more-posts/best/?name=MachineLearning"
+# Mostly-Chinese tweets among others: the web process loads e5 as well as MiniLM.
+CJK_CAPTURE = (
+    ROOT.parent
+    / "shared/fixtures/real/twitter"
+    / "HomeTimeline_for-you_33tweets_7promoted_mass-block-twitter-1.json"
+)
+X_URL = "https://x.com/i/api/graphql/bench/HomeTimeline"
+RSS_BUDGET_MB = 600  # issue 14: a web process with the embedded analyzer
 FILTERS = [
     "large language models",
     "job postings and hiring",
@@ -59,8 +69,8 @@ def user_with_filters(client: httpx.Client, user_id: str, variant: str) -> None:
         response.raise_for_status()
 
 
-def feed_time(client: httpx.Client, user_id: str, page: str) -> tuple[float, dict]:
-    payload = {"user_id": user_id, "url": URL, "data": {"feed_info": {"response": page}}}
+def feed_time(client: httpx.Client, user_id: str, page: str, url: str = URL) -> tuple[float, dict]:
+    payload = {"user_id": user_id, "url": url, "data": {"feed_info": {"response": page}}}
     # Encoded before the clock starts: the client's own JSON encoding is not the server's cost.
     content = json.dumps(payload).encode()
     headers = {"Content-Type": "application/json"}
@@ -71,21 +81,26 @@ def feed_time(client: httpx.Client, user_id: str, page: str) -> tuple[float, dic
     return elapsed, response.json()
 
 
-def page_seen_times(page: str, runs: int) -> list[float]:
+def page_seen_times(page: str, runs: int) -> tuple[list[float], float, float]:
     """Cold decisions on posts the model has embedded before: another user's new filter set on
-    a page already read (the server's default sentence cache on)."""
+    a page already read (the server's default sentence cache on). Also the web process's
+    resident memory after the runs and its peak (MB), e5 loaded by an X timeline first."""
+    cjk_page = media_localise(CJK_CAPTURE.read_text(encoding="utf-8"))
     with (
         live_server_start() as server,
         httpx.Client(base_url=server.base_url, timeout=60) as client,
     ):
         user_with_filters(client, "bench-seen-warmup", "warmup")
+        feed_time(client, "bench-seen-warmup", cjk_page, X_URL)
         feed_time(client, "bench-seen-warmup", page)
         times = []
         for run_index in range(runs):
             user = f"bench-seen-{run_index}"
             user_with_filters(client, user, f"film number {run_index}")
             times.append(feed_time(client, user, page)[0])
-    return times
+            feed_time(client, user, cjk_page, X_URL)
+        pid = server.process.popen.pid
+        return times, rss_mb(pid), rss_mb(pid, peak=True)
 
 
 # Cold means every post new to the model too: no sentence vectors kept across feeds.
@@ -132,7 +147,7 @@ def run(runs: int) -> str:
             user_with_filters(fp32_client, batch_user, f"series number {run_index}")
             batch_fp32.append(feed_time(fp32_client, batch_user, batch)[0])
         identical = empty["feed"]["response"] == page
-    seen = page_seen_times(page, runs)
+    seen, rss, rss_peak = page_seen_times(page, runs)
     stats = last["stats"]
     return "\n".join(
         [
@@ -170,6 +185,12 @@ def run(runs: int) -> str:
             "inside feed_moderate (defang, parse, decisions, marks, render); the rest of each "
             "request is HTTP through daphne, JSON in and out, Django and the client. "
             f"Feed without filters returned byte-identical: {identical}.",
+            "",
+            f"Memory of the web process with the deployed defaults (the sentence-cache row's "
+            f"server: MiniLM and e5 loaded, {runs} new filter sets on this page and on an X "
+            f"timeline with Chinese posts): RSS {rss:.0f} MB after the runs, peak {rss_peak:.0f} "
+            f"MB; budget (issue 14) ≤ {RSS_BUDGET_MB} MB: "
+            f"{'met' if rss_peak <= RSS_BUDGET_MB else 'NOT met'}.",
         ]
     )
 
@@ -178,8 +199,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=9)
     arguments = parser.parse_args()
-    if not CAPTURE.exists():
-        sys.exit(f"capture not found: {CAPTURE}")
+    for capture in (CAPTURE, CJK_CAPTURE):
+        if not capture.exists():
+            sys.exit(f"capture not found: {capture}")
     body = run(arguments.runs)
     print(body)
     section_write("feed", "Feed end to end (POST /get_feed over HTTP)", body)

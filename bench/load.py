@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import media_localise, median, percentile, section_write  # noqa: E402
+from bench.report import media_localise, median, percentile, rss_mb, section_write  # noqa: E402
 
 CAPTURE = (
     ROOT.parent
@@ -272,7 +272,7 @@ def idle_sockets_open(server: Any, count: int, env: dict[str, str]) -> tuple[Any
 
 
 def bench(seconds: float, levels: list[int], sockets: int, idle: int) -> str:
-    from bench.realtime import nofile_raise, rss_mb
+    from bench.realtime import nofile_raise
     from tests.integration.conftest import RedisServer, postgres_available, psql
     from tests.support.daphne_servers import process_stop
     from tests.support.live_server import live_server_start, migrate, server_env

@@ -42,7 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import median, percentile, section_write  # noqa: E402
+from bench.report import median, percentile, rss_mb, section_write  # noqa: E402
 from tests.support.daphne_servers import (  # noqa: E402
     BIN,
     daphne_running,
@@ -69,13 +69,6 @@ def nofile_raise(wanted: int) -> int:
     if target > soft:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def daphne_pid(port: int) -> int:

@@ -42,6 +42,15 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def rss_mb(pid: int, *, peak: bool = False) -> float:
+    """A process's resident memory in MB now, or its peak so far (`peak`: VmHWM)."""
+    field = "VmHWM:" if peak else "VmRSS:"
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def section_write(name: str, title: str, body: str) -> None:
     """Replace (or append) the section called `name` with `body` under a `## title` heading."""
     REPORT.parent.mkdir(exist_ok=True)
