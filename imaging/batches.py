@@ -51,10 +51,14 @@ def image_jobs_request(
     are asked one by one instead, each in its own transaction."""
     try:
         with transaction.atomic():
-            return _image_jobs_request(user=user, posts=posts, base_url=base_url)
+            answers = _image_jobs_request(user=user, posts=posts, base_url=base_url)
     except Exception:
         logger.warning("batched image job request failed; asking one by one", exc_info=True)
-    return _image_jobs_request_each(user=user, posts=posts, base_url=base_url)
+        answers = _image_jobs_request_each(user=user, posts=posts, base_url=base_url)
+    for asks, jobs in zip(posts, answers, strict=True):
+        if len(jobs) < len(asks):  # logged here, once, whichever way the jobs were asked for
+            logger.info("image cap: %s of a post's %s images get a job", len(jobs), len(asks))
+    return answers
 
 
 def _image_jobs_request_each(

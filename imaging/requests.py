@@ -3,7 +3,6 @@ the `diy-mod-image` object a feed carries meanwhile (CONTRACT sections 5 and 6).
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -16,8 +15,6 @@ from imaging.models import ImageJob, ImageRequest
 from imaging.selectors import filter_key_make, image_request_find, url_hash_make
 from imaging.storage import image_result_lost, image_result_url
 from imaging.transforms import intervention_choose
-
-logger = logging.getLogger(__name__)
 
 # A request asked again within this many seconds (same base URL) is not written again.
 REQUEST_REFRESH_SECONDS = 60
@@ -89,10 +86,7 @@ def image_requests_allowed(*, wanted: int, already_in_feed: int) -> int:
     hostile post of 3,000 images cannot queue 3,000 jobs. Images past the cap are left as they
     are (the post's text marker still shows)."""
     per_post, per_feed = settings.DIYMOD_IMAGES_PER_POST, settings.DIYMOD_IMAGES_PER_FEED
-    allowed = max(0, min(wanted, per_post, per_feed - already_in_feed))
-    if allowed < wanted:
-        logger.info("image cap: %s of a post's %s images get a job", allowed, wanted)
-    return allowed
+    return max(0, min(wanted, per_post, per_feed - already_in_feed))
 
 
 def image_request_record(

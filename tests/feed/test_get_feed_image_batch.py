@@ -197,3 +197,30 @@ def test_a_job_another_request_created_meanwhile_is_shared_not_duplicated(
     assert document.count("diy-mod-image=") == 3
     assert ImageJob.objects.count() == 3
     assert ImageRequest.objects.count() == 3
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "one by one"])
+def test_a_capped_post_is_logged_once_whichever_way_its_jobs_were_asked_for(
+    batched: bool,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    image_server: ImageServer,
+) -> None:
+    settings.DIYMOD_IMAGES_PER_FEED = 2
+    spider_user("counted")
+    body = spider_posts(image_server, 3)
+    if not batched:  # the batch meets the unique constraint, as in the test above
+        feed_post(body, "counted")
+        image_jobs_settle()
+        monkeypatch.setattr(batches, "image_jobs_existing", lambda keys: {})
+    caplog.clear()
+
+    with caplog.at_level("INFO", logger="imaging.batches"):
+        document = feed_post(body, "counted")
+
+    assert document.count("diy-mod-image=") == 2
+    caps = [r.getMessage() for r in caplog.records if r.getMessage().startswith("image cap")]
+    assert caps == ["image cap: 0 of a post's 1 images get a job"]
+    fallbacks = [r for r in caplog.records if "asking one by one" in r.getMessage()]
+    assert len(fallbacks) == (0 if batched else 1)
