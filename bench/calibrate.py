@@ -197,17 +197,23 @@ def subreddit_of(raw: str, post_id: str) -> str:
 # --- scoring: the analyzer's evidence for each pair, as /get_feed would gather it -----------
 
 
+def post_inputs_by_source(documents: dict[str, tuple[str, str]]) -> dict[str, list[Any]]:
+    """source_file -> the analyzer's inputs for its document's posts, as /get_feed parses it."""
+    from feed.platforms import feed_parse, platform_from_url
+    from feed.services import post_inputs
+
+    return {
+        source: post_inputs(feed_parse(platform_from_url(url) or "reddit", body).posts)
+        for source, (url, body) in documents.items()
+    }
+
+
 def evidence_score(
     pairs: list[Pair], documents: dict[str, tuple[str, str]], analyzer: Any
 ) -> list[Scored]:
     from feed.analyzers.base import FilterSpec
-    from feed.platforms import feed_parse, platform_from_url
-    from feed.services import post_inputs
 
-    inputs_by_source = {}
-    for source, (url, body) in documents.items():
-        platform = platform_from_url(url) or "reddit"
-        inputs_by_source[source] = post_inputs(feed_parse(platform, body).posts)
+    inputs_by_source = post_inputs_by_source(documents)
     scored: list[Scored | None] = [None] * len(pairs)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, pair in enumerate(pairs):

@@ -49,23 +49,22 @@ def budgets(sentences: int, openings: int) -> Iterator[None]:
     from feed.analyzers import embedded
 
     saved = embedded.FEED_SEMANTIC_CHARS, embedded.FEED_OPENING_CHARS
-    embedded.FEED_SEMANTIC_CHARS = sentences
-    # evidence() scales the opening budget by the sentence budget's share of a call.
-    embedded.FEED_OPENING_CHARS = openings * sentences // saved[0]
+    embedded.FEED_SEMANTIC_CHARS, embedded.FEED_OPENING_CHARS = sentences, openings
     try:
         yield
     finally:
         embedded.FEED_SEMANTIC_CHARS, embedded.FEED_OPENING_CHARS = saved
 
 
-def row(name: str, scored: list[Scored], note: str = "") -> str:
+def row(name: str, scored: list[Scored], *, exclusion_weights: bool = False) -> str:
+    """The probe's table row; `exclusion_weights`: also the exclusion weights the folds chose."""
     from feed.analyzers.embedded import SHIPPED
 
     predicted, chosen = calibrate.cross_validate(scored, SHIPPED)
     rows = calibrate.figure_rows([s.pair for s in scored], predicted)
     dev, broad = rows[DEV_FILES[0]], rows[DEV_FILES[1]]
     weights = sorted({params.negative_weight for params in chosen.values()})
-    note = note.format(weights=weights)
+    note = f"weights chosen {weights}" if exclusion_weights else ""
     return (
         f"| {name} | {dev['precision']:.3f} | {dev['recall']:.3f} | {dev['f1']:.3f} "
         f"| {broad['precision']:.3f} | {broad['recall']:.3f} | {broad['f1']:.3f} | {note} |"
@@ -95,15 +94,15 @@ class Library:
         self.owners = np.concatenate([np.full(len(b), i) for i, b in enumerate(blocks)])
         centroids = np.vstack([b.mean(axis=0) for b in blocks])
         self.centroids = centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
+        starts = np.cumsum([0, *(len(b) for b in blocks[:-1])])  # each profile's first row
         self.best = np.full((len(scored), len(self.profiles)), -1.0)
         for k, item in enumerate(scored):
             post = inputs[(item.pair.source_file, item.pair.post_id)]
             texts = [text for text, _ in item.surface.unit_scores]
             texts += [line for line in post.context.split("\n") if line.strip()]
             if texts:
-                similarities = analyzer.model.embed(texts) @ self.rows.T
-                for j in range(len(self.profiles)):
-                    self.best[k, j] = similarities[:, self.owners == j].max()
+                best_row = (analyzer.model.embed(texts) @ self.rows.T).max(axis=0)
+                self.best[k] = np.maximum.reduceat(best_row, starts)
 
     def own(self, profile: Any) -> list[int]:
         """The library profiles a filter's profile is made of (none: not from the library)."""
@@ -168,21 +167,18 @@ def probe_background(scored: list[Scored], library: Library, weight: float) -> l
     return varied(scored, change)
 
 
-def e5_scores(scored: list[Scored]) -> np.ndarray | None:
-    """e5's cosine (above the profile's background) of each pair's first 300 characters."""
-    from feed.analyzers.e5 import e5_bias, e5_get, e5_passages, e5_queries
+def e5_scores(analyzer: Any, scored: list[Scored]) -> np.ndarray | None:
+    """e5's cosine (above the profile's background, as the analyzer scores CJK posts) of each
+    pair's opening (OPENING_CHARS)."""
+    from feed.analyzers.e5 import e5_get, e5_passages
+    from feed.analyzers.embedded import OPENING_CHARS
 
     if e5_get() is None:
         return None
-    passages = e5_passages([item.pair.text[:300] for item in scored])
-    queries: dict[str, tuple[np.ndarray, float]] = {}
+    passages = e5_passages([item.pair.text[:OPENING_CHARS] for item in scored])
     out = np.zeros(len(scored))
     for k, item in enumerate(scored):
-        profile = item.profile
-        if profile.key not in queries:
-            rows = e5_queries([*profile.names[:2], *profile.descriptions[:3]])
-            queries[profile.key] = (rows, e5_bias(rows))
-        rows, bias = queries[profile.key]
+        rows, bias = analyzer._profile_e5_vectors(item.profile)
         out[k] = float((passages[k] @ rows.T).max()) - bias
     return out
 
@@ -218,59 +214,47 @@ def main() -> None:
     connection.creation.create_test_db(verbosity=0)
     from bench.report import section_write
     from feed.analyzers.embedded import EmbeddedAnalyzer
-    from feed.platforms import feed_parse, platform_from_url
-    from feed.services import post_inputs
 
     pairs = calibrate.pairs_load()
     documents = calibrate.documents_build(pairs)
     calibrate.memo_embed_install()
-    inputs = {}
-    for source, (url, body) in documents.items():
-        for post in post_inputs(feed_parse(platform_from_url(url) or "reddit", body).posts):
-            inputs[(source, post.id)] = post
+    inputs = {
+        (source, post.id): post
+        for source, posts in calibrate.post_inputs_by_source(documents).items()
+        for post in posts
+    }
 
     lines = []
-    scored: list[Scored] = []
+
+    def report(name: str, variant: list[Scored], **options: bool) -> None:
+        lines.append(row(name, variant, **options))
+        print(lines[-1], flush=True)
+
+    evidence = {}
     for sentences, openings in BUDGETS:
         with budgets(sentences, openings):
             analyzer = EmbeddedAnalyzer(negatives=True, openings=True)
-            found = calibrate.evidence_score(pairs, documents, analyzer)
-        shipped = (sentences, openings) == BUDGETS[0]
-        scored = found if shipped else scored
+            evidence[(sentences, openings)] = calibrate.evidence_score(pairs, documents, analyzer)
         name = f"budget: {sentences:,} chars of sentences, {openings:,} of openings a call"
-        lines.append(row(name + (" (shipped)" if shipped else ""), found))
-        print(lines[-1], flush=True)
+        shipped = " (shipped)" if (sentences, openings) == BUDGETS[0] else ""
+        report(name + shipped, evidence[(sentences, openings)])
 
+    scored = evidence[BUDGETS[0]]
     analyzer = EmbeddedAnalyzer(negatives=True, openings=True)
     library = Library(analyzer, scored, inputs)
-    probes: list[tuple[str, list[Scored], str]] = [
-        (
-            "rival topics as exclusions",
-            probe_rival(scored, library),
-            "weights chosen {weights}",
-        ),
-        (
-            f"related profiles' aliases as weak mentions (centroid >= {RELATED_MIN})",
-            probe_related(scored, library),
-            "",
-        ),
-    ]
+    report("rival topics as exclusions", probe_rival(scored, library), exclusion_weights=True)
+    report(
+        f"related profiles' aliases as weak mentions (centroid >= {RELATED_MIN})",
+        probe_related(scored, library),
+    )
     for weight in BACKGROUND_WEIGHTS:
-        probes.append(
-            (
-                f"background offset x{weight} (q{BACKGROUND_QUANTILE} of cosines to other "
-                "profiles)",
-                probe_background(scored, library, weight),
-                "",
-            )
+        report(
+            f"background offset x{weight} (q{BACKGROUND_QUANTILE} of cosines to other profiles)",
+            probe_background(scored, library, weight),
         )
-    e5 = e5_scores(scored)
+    e5 = e5_scores(analyzer, scored)
     for mix in E5_MIXES if e5 is not None else ():
-        assert e5 is not None
-        probes.append((f"e5 mixed in for Latin posts ({mix:.0%})", probe_e5(scored, e5, mix), ""))
-    for name, variant, note in probes:
-        lines.append(row(name, variant, note))
-        print(lines[-1], flush=True)
+        report(f"e5 mixed in for Latin posts ({mix:.0%})", probe_e5(scored, e5, mix))
 
     body = "\n".join(
         [
